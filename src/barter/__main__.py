@@ -1,0 +1,5 @@
+import sys
+
+from barter.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The compiled hot path. Users import from the ``barter`` packages, never from here."""

@@ -1,0 +1,306 @@
+"""Position and balance accounting on C structs, indexed by a dense market id.
+
+Semantics are the seed's (barter 0.8, SEED.md §1): one position per market, entered by one fill and
+exited in full by the next; entry reserves value + fees from the available balance; unrealised PnL
+counts the entry fees twice (the second copy estimates the exit fees); realised PnL and the PnL
+return are booked on exit, which also feeds the market's and the portfolio's statistics.
+Everything here runs without the GIL except the optional Python order hook.
+"""
+cimport cython
+from libc.math cimport floor, isfinite, isnan
+from libc.stdint cimport int32_t, int64_t
+from libc.stdlib cimport calloc, free, realloc
+
+from barter._core.stats cimport SeedSummary, summary_init, summary_state, summary_update
+
+import numpy as np
+
+
+cdef inline double _fees_total(const Fees* f) noexcept nogil:
+    return f.exchange + f.slippage + f.network
+
+
+cdef int _grow(void** buf, Py_ssize_t* cap, size_t item) except -1 nogil:
+    cdef Py_ssize_t new_cap = cap[0] * 2 if cap[0] else 1024
+    cdef void* grown = realloc(buf[0], new_cap * item)
+    if grown == NULL:
+        with gil:
+            raise MemoryError(f"cannot grow an accounting buffer to {new_cap} records")
+    buf[0] = grown
+    cap[0] = new_cap
+    return 0
+
+
+@cython.final
+cdef class PortfolioCore:
+    """Balances, one position per market, fills and exits, and the seed statistics.
+
+    Parameters
+    ----------
+    n_markets : int
+        Markets are ids ``0 .. n_markets - 1``.
+    starting_cash : float
+        Quote currency.
+    fee_rates : sequence of (exchange, slippage, network)
+        Per market, fractions of the fill value (the seed's ``simulated_fees_pct``).
+    order_value : float
+        DefaultAllocator's order value in quote currency.
+    size_decimals : int or None
+        Entry quantities are floored to this many decimals (the seed: 4); None: no rounding.
+    starting_equity : float
+        StatisticConfig.starting_equity, where the drawdown trackers start.
+    order_hook : callable or None
+        ``hook(market_id, decision, strength, price, time_ns) -> quantity | None`` replacing the
+        compiled DefaultAllocator + DefaultRisk; None (vetoed) or 0 refuses the order.
+    """
+
+    def __cinit__(self, int n_markets, double starting_cash, fee_rates, double order_value,
+                  size_decimals, double starting_equity, order_hook=None):
+        cdef int32_t i
+        if n_markets < 1:
+            raise ValueError(f"n_markets must be >= 1, was {n_markets}")
+        if not (isfinite(starting_cash) and starting_cash >= 0.0):
+            raise ValueError(f"starting_cash must be finite and >= 0, was {starting_cash!r}")
+        if not (isfinite(order_value) and order_value > 0.0):
+            raise ValueError(f"order_value must be finite and > 0, was {order_value!r}")
+        if len(fee_rates) != n_markets:
+            raise ValueError(f"need fee rates for {n_markets} markets, got {len(fee_rates)}")
+        self.n_markets = n_markets
+        self.positions = <Position*> calloc(n_markets, sizeof(Position))
+        self.fee_rates = <Fees*> calloc(n_markets, sizeof(Fees))
+        self.market_stats = <SeedSummary*> calloc(n_markets, sizeof(SeedSummary))
+        if self.positions == NULL or self.fee_rates == NULL or self.market_stats == NULL:
+            raise MemoryError()
+        for i in range(n_markets):
+            exchange, slippage, network = fee_rates[i]
+            self.fee_rates[i] = Fees(exchange, slippage, network)
+            summary_init(&self.market_stats[i], starting_equity)
+        summary_init(&self.total_stats, starting_equity)
+        self.bal = Balance(0, starting_cash, starting_cash)
+        self.starting_cash = starting_cash
+        self.order_value = order_value
+        self.size_scale = 0.0 if size_decimals is None else 10.0 ** int(size_decimals)
+        self.order_hook = order_hook
+
+    def __dealloc__(self):
+        free(self.positions)
+        free(self.fee_rates)
+        free(self.market_stats)
+        free(self.fills)
+        free(self.exits)
+
+    # -- the hot path -------------------------------------------------------------------------
+
+    cdef int on_signal(self, int32_t mid, const double* strengths, double price, int64_t t) except -1 nogil:
+        """The seed's generate_order then fill: ``strengths[d]`` is NaN when decision d is absent."""
+        cdef Position* p = &self.positions[mid]
+        cdef int decision
+        cdef double strength, quantity
+        if p.is_open:
+            if p.side > 0 and not isnan(strengths[CLOSE_LONG]):
+                decision = CLOSE_LONG
+            elif p.side < 0 and not isnan(strengths[CLOSE_SHORT]):
+                decision = CLOSE_SHORT
+            else:
+                return 0
+        else:
+            if self.bal.available == 0.0:
+                return 0
+            if isnan(strengths[LONG]) == isnan(strengths[SHORT]):
+                return 0  # neither or both: no entry, as the seed
+            decision = SHORT if isnan(strengths[LONG]) else LONG
+        strength = strengths[decision]
+        if self.order_hook is not None:
+            with gil:
+                quantity = self._hook_quantity(mid, decision, strength, price, t)
+        elif p.is_open:
+            quantity = -p.quantity
+        else:
+            quantity = self.order_value / price
+            if self.size_scale != 0.0:
+                quantity = floor(quantity * self.size_scale) / self.size_scale
+            quantity *= strength if decision == LONG else -strength
+        if quantity == 0.0 or not isfinite(quantity):
+            self.n_refused += 1  # e.g. the order value buys less than one lot
+            return 0
+        return self.fill(mid, decision, quantity, price, t)
+
+    cdef double _hook_quantity(self, int32_t mid, int decision, double strength, double price,
+                               int64_t t) except? -1.0:
+        q = self.order_hook(mid, decision, strength, price, t)
+        return 0.0 if q is None else float(q)
+
+    cdef int fill(self, int32_t mid, int decision, double quantity, double price, int64_t t) except -1 nogil:
+        """Simulated execution at ``price`` and the seed's update_from_fill."""
+        cdef Fees* rate = &self.fee_rates[mid]
+        cdef double value = price * (quantity if quantity >= 0.0 else -quantity)
+        cdef Fees fees = Fees(rate.exchange * value, rate.slippage * value, rate.network * value)
+        cdef Fill* f
+        if (decision == CLOSE_LONG or decision == CLOSE_SHORT) != self.positions[mid].is_open:
+            with gil:
+                raise RuntimeError(f"decision {decision} does not match the position of market {mid}")
+        if self.n_fills == self.cap_fills:
+            _grow(<void**> &self.fills, &self.cap_fills, sizeof(Fill))
+        f = &self.fills[self.n_fills]
+        f[0] = Fill(mid, decision, t, price, quantity, value, fees)
+        self.n_fills += 1
+        self.bal.time_ns = t
+        if self.positions[mid].is_open:
+            return self._exit(mid, f)
+        self._enter(mid, f)
+        return 0
+
+    cdef void _enter(self, int32_t mid, const Fill* f) noexcept nogil:
+        cdef Position* p = &self.positions[mid]
+        p.is_open = True
+        p.side = 1 if f.decision == LONG else -1
+        p.quantity = f.quantity
+        p.enter_time_ns = f.time_ns
+        p.update_time_ns = f.time_ns
+        p.enter_fees = f.fees
+        p.enter_fees_total = _fees_total(&f.fees)
+        p.enter_value_gross = f.fill_value_gross
+        p.enter_avg_price_gross = f.fill_value_gross / (f.quantity if f.quantity >= 0.0 else -f.quantity)
+        p.current_symbol_price = p.enter_avg_price_gross
+        p.current_value_gross = f.fill_value_gross
+        p.unrealised_pnl = -2.0 * p.enter_fees_total
+        self.bal.available -= p.enter_value_gross + p.enter_fees_total
+
+    cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil:
+        cdef Position* p = &self.positions[mid]
+        cdef Exit* e
+        cdef double exit_fees_total = _fees_total(&f.fees)
+        cdef double gross = f.fill_value_gross - p.enter_value_gross
+        cdef double realised = (gross if p.side > 0 else -gross) - (p.enter_fees_total + exit_fees_total)
+        if self.n_exits == self.cap_exits:
+            _grow(<void**> &self.exits, &self.cap_exits, sizeof(Exit))
+        p.unrealised_pnl = realised
+        p.update_time_ns = f.time_ns
+        self.bal.available += p.enter_value_gross + realised + p.enter_fees_total
+        self.bal.total += realised
+        e = &self.exits[self.n_exits]
+        e[0] = Exit(mid, p[0], f.time_ns, f.fees, exit_fees_total,
+                    f.fill_value_gross / (f.quantity if f.quantity >= 0.0 else -f.quantity),
+                    f.fill_value_gross, realised, self.bal.total, self.bal.available)
+        self.n_exits += 1
+        p.is_open = False
+        summary_update(&self.market_stats[mid], p.enter_time_ns, f.time_ns,
+                       realised / p.enter_value_gross, self.bal.total)
+        summary_update(&self.total_stats, p.enter_time_ns, f.time_ns,
+                       realised / p.enter_value_gross, self.bal.total)
+        return 0
+
+    cdef double equity(self) noexcept nogil:
+        """Total balance plus the open positions' unrealised PnL (quote currency)."""
+        cdef double e = self.bal.total
+        cdef int32_t i
+        for i in range(self.n_markets):
+            if self.positions[i].is_open:
+                e += self.positions[i].unrealised_pnl
+        return e
+
+    # -- the Python surface -------------------------------------------------------------------
+
+    cdef int _check_mid(self, int32_t mid) except -1:
+        if mid < 0 or mid >= self.n_markets:
+            raise IndexError(f"market id must be in [0, {self.n_markets}), was {mid}")
+        return 0
+
+    def mark(self, int32_t mid, double price, int64_t time_ns):
+        """Revalue market ``mid``'s open position at ``price`` (quote per base unit)."""
+        self._check_mid(mid)
+        if not (isfinite(price) and price > 0.0):
+            raise ValueError(f"price must be finite and > 0, was {price!r}")
+        position_mark(&self.positions[mid], price, time_ns)
+
+    def signal(self, int32_t mid, strengths, double price, int64_t time_ns):
+        """Act on a signal: ``strengths`` has 4 entries (Long, CloseLong, Short, CloseShort), NaN
+        where absent. Returns True when it filled."""
+        cdef double s[4]
+        cdef Py_ssize_t before = self.n_fills
+        self._check_mid(mid)
+        if not (isfinite(price) and price > 0.0):
+            raise ValueError(f"price must be finite and > 0, was {price!r}")
+        for i in range(4):
+            s[i] = strengths[i]
+        self.on_signal(mid, s, price, time_ns)
+        return self.n_fills > before
+
+    def force_exit(self, int32_t mid, int64_t time_ns=-1):
+        """The seed's generate_exit_order: exit at the position's last marked price; no allocator
+        or risk. Returns False when no position is open."""
+        self._check_mid(mid)
+        cdef Position* p = &self.positions[mid]
+        if not p.is_open:
+            return False
+        self.fill(mid, CLOSE_LONG if p.side > 0 else CLOSE_SHORT, -p.quantity,
+                  p.current_symbol_price, p.update_time_ns if time_ns < 0 else time_ns)
+        return True
+
+    @property
+    def balance(self):
+        """(time_ns, total, available), quote currency."""
+        return self.bal.time_ns, self.bal.total, self.bal.available
+
+    @property
+    def equity_value(self):
+        return self.equity()
+
+    def position(self, int32_t mid):
+        """The open position of market ``mid`` as a dict, or None."""
+        self._check_mid(mid)
+        if not self.positions[mid].is_open:
+            return None
+        d = _position_dict(&self.positions[mid])
+        d["market_id"] = mid
+        return d
+
+    def fills_columns(self):
+        """Every fill, in order, as a dict of NumPy columns."""
+        cdef Py_ssize_t i, n = self.n_fills
+        cols = {k: np.empty(n, dtype=t) for k, t in _FILL_COLUMNS}
+        for i in range(n):
+            f = &self.fills[i]
+            for k, v in zip(cols, (f.market_id, f.decision, f.time_ns, f.price, f.quantity,
+                                   f.fill_value_gross, f.fees.exchange, f.fees.slippage, f.fees.network)):
+                cols[k][i] = v
+        return cols
+
+    def exits_list(self):
+        """Every exited position, in exit order, as dicts."""
+        out = []
+        cdef Py_ssize_t i
+        for i in range(self.n_exits):
+            e = &self.exits[i]
+            d = _position_dict(&e.entry)
+            d.update(market_id=e.market_id, exit_time_ns=e.exit_time_ns,
+                     exit_fees=(e.exit_fees.exchange, e.exit_fees.slippage, e.exit_fees.network),
+                     exit_fees_total=e.exit_fees_total, exit_avg_price_gross=e.exit_avg_price_gross,
+                     exit_value_gross=e.exit_value_gross, realised_pnl=e.realised_pnl,
+                     unrealised_pnl=e.realised_pnl,
+                     exit_balance=(e.exit_time_ns, e.exit_balance_total, e.exit_balance_available))
+            out.append(d)
+        return out
+
+    def market_statistics(self, int32_t mid):
+        self._check_mid(mid)
+        return summary_state(&self.market_stats[mid])
+
+    def total_statistics(self):
+        return summary_state(&self.total_stats)
+
+
+_FILL_COLUMNS = (("market_id", np.int32), ("decision", np.int8), ("time_ns", np.int64),
+                 ("price", np.float64), ("quantity", np.float64), ("fill_value_gross", np.float64),
+                 ("fee_exchange", np.float64), ("fee_slippage", np.float64), ("fee_network", np.float64))
+
+
+cdef dict _position_dict(const Position* p):
+    return {
+        "side": p.side, "quantity": p.quantity,
+        "enter_time_ns": p.enter_time_ns, "update_time_ns": p.update_time_ns,
+        "enter_fees": (p.enter_fees.exchange, p.enter_fees.slippage, p.enter_fees.network),
+        "enter_fees_total": p.enter_fees_total, "enter_avg_price_gross": p.enter_avg_price_gross,
+        "enter_value_gross": p.enter_value_gross, "current_symbol_price": p.current_symbol_price,
+        "current_value_gross": p.current_value_gross, "unrealised_pnl": p.unrealised_pnl,
+    }

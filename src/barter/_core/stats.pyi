@@ -1,0 +1,1 @@
+"""Compiled one-pass statistics. Its C structs are used by the portfolio core; no Python API yet."""

@@ -1,0 +1,114 @@
+"""``barter.backtest``: one call from data and a strategy to a result with tables."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import pandas as pd
+
+from barter.data.historic import HistoricalCandles, HistoricalTrades
+from barter.engine.engine import Engine, Trader
+from barter.errors import ConfigError
+from barter.execution.events import Fees
+from barter.execution.simulated import SimulatedExecution
+from barter.instrument import InstrumentKind, Market
+from barter.portfolio.allocator import DefaultAllocator
+from barter.portfolio.portfolio import Portfolio
+from barter.statistic.summary import StatisticConfig, SummaryTable
+from barter.strategy.base import Strategy
+from barter.decision import Decision
+
+DEFAULT_MARKET = Market("binance", ("btc", "usdt", InstrumentKind.SPOT))
+DEFAULT_FEES = Fees(exchange=0.001, slippage=0.0005, network=0.0)  # 0.1% and 0.05%
+
+DataLike = Union[HistoricalCandles, HistoricalTrades, pd.DataFrame, str, Path]
+
+
+def load(data: DataLike) -> Union[HistoricalCandles, HistoricalTrades]:
+    """Historic candles from a DataFrame or a CSV/Parquet/JSON path; feeds pass through."""
+    if isinstance(data, (HistoricalCandles, HistoricalTrades)):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return HistoricalCandles.from_frame(data)
+    if isinstance(data, (str, Path)):
+        suffix = Path(data).suffix.lower()
+        if suffix in (".parquet", ".pq"):
+            return HistoricalCandles.from_parquet(data)
+        if suffix == ".json":
+            return HistoricalCandles.from_json(data)
+        return HistoricalCandles.from_csv(data)
+    raise ConfigError(f"data must be a DataFrame, a file path or a historic feed, was {type(data).__name__}")
+
+
+class BacktestResult:
+    """What a backtest produced: the summary, and fills, positions and equity as pandas tables."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.portfolio = engine.portfolio
+        self.summary: SummaryTable = engine.summary()
+
+    @property
+    def fills(self) -> pd.DataFrame:
+        """Every fill in order; money in quote currency, quantity signed (+ buy)."""
+        cols = self.portfolio.core.fills_columns()
+        frame = pd.DataFrame({
+            "time": pd.to_datetime(cols["time_ns"], utc=True),
+            "market": [self.portfolio.markets[i].market_id for i in cols["market_id"]],
+            "decision": [Decision(d).name for d in cols["decision"]],
+            "price": cols["price"], "quantity": cols["quantity"],
+            "fill_value_gross": cols["fill_value_gross"], "fee_exchange": cols["fee_exchange"],
+            "fee_slippage": cols["fee_slippage"], "fee_network": cols["fee_network"],
+        })
+        return frame
+
+    @property
+    def positions(self) -> pd.DataFrame:
+        """Exited positions in exit order, with realised PnL and PnL return."""
+        rows = [{
+            "market": p.market.market_id, "side": p.side.name.lower(), "quantity": p.quantity,
+            "enter_time": pd.Timestamp(p.enter_time_ns, tz="UTC"),
+            "exit_time": pd.Timestamp(p.exit_time_ns, tz="UTC"),
+            "enter_price": p.enter_avg_price_gross, "exit_price": p.exit_avg_price_gross,
+            "enter_fees": p.enter_fees_total, "exit_fees": p.exit_fees_total,
+            "realised_pnl": p.realised_profit_loss, "pnl_return": p.pnl_return,
+        } for p in self.portfolio.exited_positions()]
+        return pd.DataFrame(rows, columns=["market", "side", "quantity", "enter_time", "exit_time", "enter_price",
+                                           "exit_price", "enter_fees", "exit_fees", "realised_pnl", "pnl_return"])
+
+    @property
+    def equity(self) -> pd.Series:
+        """Portfolio equity (quote currency) after each event, indexed by UTC time."""
+        if not len(self.engine.equity):
+            raise ConfigError("equity was not recorded (record_equity=False)")
+        index = pd.to_datetime(self.engine.time_ns, utc=True)
+        return pd.Series(self.engine.equity, index=index, name="equity")
+
+    def __repr__(self) -> str:
+        return (f"BacktestResult(events={self.engine.events}, fills={self.portfolio.core.n_fills}, "
+                f"equity={self.portfolio.equity:.2f})")
+
+
+def backtest(data: DataLike, strategy: Strategy, *, market: Market = DEFAULT_MARKET,
+             starting_cash: float = 10_000.0, order_value: float = 100.0, size_decimals: Optional[int] = 4,
+             fees: Fees = DEFAULT_FEES, statistic_config: Optional[StatisticConfig] = None,
+             allocator: Optional[Any] = None, risk: Optional[Any] = None,
+             record_equity: bool = True) -> BacktestResult:
+    """Backtest ``strategy`` on one market's historic data with the seed's portfolio.
+
+    Defaults: 10,000 quote starting cash; entries of 100 quote (floored to 4 decimals of base);
+    fees 0.1% exchange and 0.05% slippage.
+    """
+    portfolio = Portfolio(
+        starting_cash=starting_cash,
+        allocator=allocator or DefaultAllocator(order_value, size_decimals),
+        risk=risk,
+        statistic_config=statistic_config or StatisticConfig(starting_equity=starting_cash),
+    )
+    trader = Trader(market, load(data), strategy, SimulatedExecution(fees))
+    engine = Engine([trader], portfolio, record_equity=record_equity)
+    engine.run()
+    return BacktestResult(engine)
+
+
+__all__ = ["BacktestResult", "DEFAULT_FEES", "DEFAULT_MARKET", "backtest", "load"]

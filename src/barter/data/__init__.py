@@ -1,0 +1,6 @@
+"""Market data: event types and historic feeds (CSV, Parquet, JSON, pandas, NumPy)."""
+from barter.data.default import default_candles
+from barter.data.event import Candle, MarketEvent, Trade
+from barter.data.historic import HistoricalCandles, HistoricalTrades
+
+__all__ = ["Candle", "HistoricalCandles", "HistoricalTrades", "MarketEvent", "Trade", "default_candles"]

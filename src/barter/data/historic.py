@@ -1,0 +1,676 @@
+"""Historic market data: OHLCV candles and public trades as validated, C-contiguous NumPy arrays.
+
+Every constructor (arrays, DataFrame, CSV, Parquet, JSON) goes through one vectorised validation that
+raises :class:`barter.errors.DataError` naming the source, the first bad row, the column and the value.
+Rows read from a file are numbered from 1 and do not count the header line ("data row 5" is line 6 of a
+CSV file with one header line); rows of in-memory arrays and DataFrames are 0-based positions.
+
+Column names are matched case-insensitively. The time column is ``time_column`` when given, else the
+first of ``timestamp, time, datetime, date, open_time, close_time``, else the DataFrame index or the
+(unnamed) first column when it holds datetimes or date strings. Timestamps may be ISO 8601 strings
+(tz-aware, or naive = UTC), ``datetime64`` values, or epoch numbers whose unit is ``time_unit``
+(``"s"``, ``"ms"``, ``"us"``, ``"ns"``) or, when not given, inferred from the median magnitude
+(so epochs before 1973 need ``time_unit``). They are stored as ``int64`` UNIX epoch ns (UTC).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import warnings
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable, Hashable, Sequence, TypeVar, Union
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
+
+from barter.errors import ConfigError, DataError
+
+__all__ = ["HistoricalCandles", "HistoricalTrades"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+Mask = npt.NDArray[np.bool_]
+SideLike = Union[npt.ArrayLike, Sequence[Union[str, int, None]]]
+T = TypeVar("T")
+
+_TIME_NAMES = ("timestamp", "time", "datetime", "date", "open_time", "close_time")
+_UNIT_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+_NS_MIN = pd.Timestamp.min.tz_localize("UTC")
+_NS_MAX = pd.Timestamp.max.tz_localize("UTC")
+_SIDES = {"buy": 1, "b": 1, "sell": -1, "s": -1, "1": 1, "+1": 1, "-1": -1, "0": 0, "": 0,
+          "1.0": 1, "+1.0": 1, "-1.0": -1, "0.0": 0}
+_TIME_RULE = "timestamp could not be parsed as a UTC time in 1677..2262 (ISO 8601, datetime or epoch)"
+_SIDE_RULE = "side must be buy/sell/b/s (any case) or +1/-1 (0 or empty = unknown)"
+
+
+# --------------------------------------------------------------------------------------------------
+# Where rows come from, and the first-bad-row collector
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    """The source of some rows, to name a row in an error message.
+
+    ``kind`` is ``"csv"``, ``"json"`` or ``"parquet"`` (1-based data rows) or ``"frame"``/``"arrays"``
+    (0-based positions).
+    """
+
+    source: str
+    kind: str
+
+    def row(self, i: int) -> str:
+        if self.kind == "csv":
+            return f"data row {i + 1} (1-based, not counting the header line)"
+        if self.kind == "json":
+            return f"data row {i + 1} (1-based element of the JSON array)"
+        if self.kind == "parquet":
+            return f"data row {i + 1} (1-based)"
+        return f"row {i} (0-based position)"
+
+    def fail(self, what: str) -> DataError:
+        return DataError(f"{self.source}: {what}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """One converted column: canonical ``name``, ``label`` as found in the source, values, and the
+    original values (``raw``, positional) to quote in messages; ``bad`` flags rows that did not convert."""
+
+    name: str
+    label: str
+    values: np.ndarray
+    raw: Any = None
+    bad: Mask | None = None
+    rule: str = ""
+    is_time: bool = False
+
+    def shown(self, i: int) -> str:
+        if self.raw is not None:
+            value = self.raw[i]
+            return repr(value.item() if isinstance(value, np.generic) else value)
+        if self.is_time:
+            return _iso(int(self.values[i]))
+        return repr(self.values[i].item())
+
+
+class _FirstBad:
+    """Collects vectorised checks and keeps the earliest failing row (ties: the check flagged first)."""
+
+    __slots__ = ("origin", "row", "message")
+
+    def __init__(self, origin: _Origin) -> None:
+        self.origin = origin
+        self.row = -1
+        self.message = ""
+
+    def flag(self, mask: Mask, col: _Column, rule: str | Callable[[int], str]) -> None:
+        i = _first_true(mask)
+        if i < 0 or 0 <= self.row <= i:
+            return
+        text = rule(i) if callable(rule) else rule
+        self.row = i
+        self.message = f"{self.origin.row(i)}, column {col.label!r}: {text}, was {col.shown(i)}"
+
+    def raise_first(self) -> None:
+        if self.row >= 0:
+            raise self.origin.fail(self.message)
+
+
+def _first_true(mask: Mask) -> int:
+    if mask.size == 0:
+        return -1
+    i = int(np.argmax(mask))
+    return i if mask[i] else -1
+
+
+def _iso(ns: int) -> str:
+    return str(pd.Timestamp(ns, unit="ns", tz="UTC").isoformat())
+
+
+def _num(x: Any) -> str:
+    return repr(float(x))
+
+
+# --------------------------------------------------------------------------------------------------
+# Conversions: pandas Series -> _Column
+# --------------------------------------------------------------------------------------------------
+def _is_number(dtype: Any) -> bool:
+    return bool(is_numeric_dtype(dtype)) and not is_bool_dtype(dtype)
+
+
+def _float_col(s: pd.Series, name: str, label: str) -> _Column:
+    """Float64 values; text that is not a number becomes NaN (and is quoted from ``raw``)."""
+    if _is_number(s.dtype):
+        return _Column(name, label, s.to_numpy(dtype=np.float64, na_value=np.nan))
+    num = pd.to_numeric(s, errors="coerce")
+    return _Column(name, label, num.to_numpy(dtype=np.float64, na_value=np.nan), raw=s.array)
+
+
+def _side_col(s: pd.Series, label: str) -> _Column:
+    """Int8 sides: 1 buy, -1 sell, 0 unknown (missing, empty or 0)."""
+    if _is_number(s.dtype):
+        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        v = np.where(np.isnan(v), 0.0, v)
+        bad = ~np.isin(v, (-1.0, 0.0, 1.0))
+    else:
+        text = s.astype("string").str.strip().str.lower()
+        v = text.map(_SIDES).to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isnan(v) & text.notna().to_numpy()
+        v = np.where(np.isnan(v), 0.0, v)
+    values = np.where(bad, 0.0, v).astype(np.int8)
+    return _Column("side", label, values, raw=s.array, bad=bad, rule=_SIDE_RULE)
+
+
+def _time_col(s: pd.Series, label: str, unit: str | None) -> _Column:
+    """Int64 UNIX ns (UTC) from datetimes, epoch numbers or strings."""
+    if unit is not None and unit not in _UNIT_NS:
+        raise ConfigError(f"time_unit must be one of {sorted(_UNIT_NS)}, was {unit!r}")
+    if is_datetime64_any_dtype(s.dtype):
+        ns, bad = _datetimes_ns(pd.to_datetime(s, utc=True))
+    elif _is_number(s.dtype):
+        ns, bad = _epoch_ns(s.to_numpy(), unit)
+    else:
+        ns, bad = _strings_ns(s)
+    return _Column("time_ns", label, ns, raw=s.array, bad=bad, rule=_TIME_RULE, is_time=True)
+
+
+def _strings_ns(s: pd.Series) -> tuple[I64, Mask]:
+    """ISO 8601 first (fast, mixed offsets allowed); rows it cannot read get pandas' inferred format."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ns, bad = _datetimes_ns(pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601"))
+        retry = bad & s.notna().to_numpy()
+        if retry.any():
+            ns, bad = ns.copy(), bad.copy()
+            ns[retry], bad[retry] = _datetimes_ns(pd.to_datetime(s[retry], utc=True, errors="coerce"))
+    return ns, bad
+
+
+def _datetimes_ns(dt: pd.Series) -> tuple[I64, Mask]:
+    idx = pd.DatetimeIndex(dt)
+    bad = np.asarray(idx.isna() | (idx < _NS_MIN) | (idx > _NS_MAX))
+    if bad.any():
+        idx = idx.where(~bad)
+    return np.ascontiguousarray(idx.as_unit("ns").asi8, dtype=np.int64), bad
+
+
+def _epoch_ns(x: np.ndarray, unit: str | None) -> tuple[I64, Mask]:
+    if unit == "ns" and x.dtype == np.int64:
+        return x, np.zeros(x.shape[0], dtype=bool)
+    xf = x.astype(np.float64, copy=False)
+    finite = np.isfinite(xf)
+    factor = _UNIT_NS[unit or _infer_unit(xf[finite])]
+    bad = ~finite | (np.abs(xf) >= float(np.iinfo(np.int64).max // factor))
+    if x.dtype.kind in "iu":
+        return np.where(bad, 0, x).astype(np.int64) * factor, bad
+    safe = np.where(bad, 0.0, xf)
+    whole = np.floor(safe)
+    frac = np.round((safe - whole) * factor).astype(np.int64)
+    return whole.astype(np.int64) * factor + frac, bad
+
+
+def _infer_unit(x: F64) -> str:
+    """Epoch unit from the median magnitude: s < 1e11 <= ms < 1e14 <= us < 1e17 <= ns."""
+    m = float(np.median(np.abs(x))) if x.size else 0.0
+    return "s" if m < 1e11 else "ms" if m < 1e14 else "us" if m < 1e17 else "ns"
+
+
+# --------------------------------------------------------------------------------------------------
+# Column lookup in a DataFrame
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A value column: canonical name, accepted names (lower case), kind of check, required or not."""
+
+    name: str
+    aliases: tuple[str, ...]
+    kind: str  # "price" (finite > 0), "volume" (finite >= 0), "amount" (finite > 0), "side"
+    required: bool = True
+
+
+_CANDLE_FIELDS = (
+    _Field("open", ("open",), "price"),
+    _Field("high", ("high",), "price"),
+    _Field("low", ("low",), "price"),
+    _Field("close", ("close",), "price"),
+    _Field("volume", ("volume",), "volume", required=False),
+)
+_TRADE_FIELDS = (
+    _Field("price", ("price",), "price"),
+    _Field("amount", ("amount", "qty", "quantity", "size"), "amount"),
+    _Field("side", ("side",), "side", required=False),
+)
+
+
+def _lookup(labels: Sequence[Hashable], names: Sequence[str]) -> int:
+    """Position of the first label equal (case-insensitively, stripped) to one of ``names``; -1 if none."""
+    norm: dict[str, int] = {}
+    for pos, label in enumerate(labels):
+        norm.setdefault(str(label).strip().lower(), pos)
+    return next((norm[n] for n in names if n in norm), -1)
+
+
+def _found(df: pd.DataFrame) -> str:
+    return f"columns found: {[str(c) for c in df.columns]}"
+
+
+def _index_series(df: pd.DataFrame) -> tuple[pd.Series, str]:
+    return pd.Series(df.index.array), str(df.index.name) if df.index.name is not None else "index"
+
+
+def _looks_like_time(s: pd.Series) -> bool:
+    """Datetime dtype, or text (not numbers) whose first non-missing values parse as times."""
+    if is_datetime64_any_dtype(s.dtype):
+        return True
+    if _is_number(s.dtype) or is_bool_dtype(s.dtype):
+        return False
+    sample = s.dropna().head(10).astype(str)
+    if sample.empty or pd.to_numeric(sample, errors="coerce").notna().any():
+        return False
+    return bool((~_strings_ns(sample)[1]).any())
+
+
+def _find_time(df: pd.DataFrame, origin: _Origin, time_column: str | None) -> tuple[pd.Series, str]:
+    """The time values and their label, following the module docstring's order."""
+    names = (time_column.strip().lower(),) if time_column is not None else _TIME_NAMES
+    pos = _lookup(list(df.columns), names)
+    if pos >= 0:
+        return df.iloc[:, pos], str(df.columns[pos])
+    if _lookup([df.index.name], names) >= 0:
+        return _index_series(df)
+    if time_column is None:
+        if isinstance(df.index, pd.DatetimeIndex):
+            return _index_series(df)
+        if df.shape[1] and _looks_like_time(df.iloc[:, 0]):
+            return df.iloc[:, 0], str(df.columns[0])
+        if not isinstance(df.index, pd.RangeIndex) and _looks_like_time(_index_series(df)[0]):
+            return _index_series(df)
+    wanted = repr(time_column) if time_column is not None else f"one of {list(_TIME_NAMES)}"
+    raise origin.fail(f"missing required time column {wanted} (case-insensitive; no datetime-like "
+                      f"first column or index either); {_found(df)}")
+
+
+def _frame_columns(df: pd.DataFrame, origin: _Origin, spec: tuple[_Field, ...],
+                   time_column: str | None, time_unit: str | None) -> dict[str, _Column]:
+    if not isinstance(df, pd.DataFrame):
+        raise origin.fail(f"expected a pandas DataFrame, was {type(df).__name__}")
+    if len(df) == 0:
+        raise origin.fail(f"no data rows (0 rows); {_found(df)}")
+    time, label = _find_time(df, origin, time_column)
+    cols = {"time_ns": _time_col(time.reset_index(drop=True), label, time_unit)}
+    for f in spec:
+        pos = _lookup(list(df.columns), f.aliases)
+        if pos >= 0:
+            s = df.iloc[:, pos].reset_index(drop=True)
+            label = str(df.columns[pos])
+            cols[f.name] = _side_col(s, label) if f.kind == "side" else _float_col(s, f.name, label)
+        elif f.required:
+            raise origin.fail(f"missing required column {f.name!r} (case-insensitive, "
+                              f"accepted names {list(f.aliases)}); {_found(df)}")
+    return cols
+
+
+def _array_columns(arrays: dict[str, Any], origin: _Origin) -> dict[str, _Column]:
+    """Columns from 1-D array-likes of equal length; ``time_ns`` is epoch ns or datetime64."""
+    series: dict[str, pd.Series] = {}
+    for name, a in arrays.items():
+        arr = np.asarray(a)
+        if arr.ndim != 1:
+            raise origin.fail(f"{name} must be a 1-D array, had shape {arr.shape}")
+        series[name] = pd.Series(arr, copy=False)
+    lengths = {name: len(s) for name, s in series.items()}
+    if len(set(lengths.values())) > 1:
+        raise origin.fail(f"arrays must have equal lengths, had {lengths}")
+    if lengths["time_ns"] == 0:
+        raise origin.fail("no data rows (0 rows)")
+    cols = {"time_ns": _time_col(series.pop("time_ns"), "time_ns", "ns")}
+    for name, s in series.items():
+        cols[name] = _side_col(s, name) if name == "side" else _float_col(s, name, name)
+    return cols
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------------
+def _check_values(chk: _FirstBad, col: _Column, kind: str) -> None:
+    v = col.values
+    if kind == "price":
+        chk.flag(~(np.isfinite(v) & (v > 0)), col, f"{col.name} price must be finite and > 0")
+    elif kind == "amount":
+        chk.flag(~(np.isfinite(v) & (v > 0)), col, f"{col.name} must be finite and > 0")
+    elif kind == "volume":
+        chk.flag(~(np.isfinite(v) & (v >= 0)), col, f"{col.name} must be finite and >= 0")
+
+
+def _check_time_order(chk: _FirstBad, col: _Column) -> None:
+    t = col.values
+    back = np.zeros(t.shape[0], dtype=bool)
+    np.less(t[1:], t[:-1], out=back[1:])
+    chk.flag(back, col, lambda i: f"timestamps must not decrease ({_iso(int(t[i]))} is before the "
+                                  f"previous row's {_iso(int(t[i - 1]))})")
+
+
+def _check_ohlc(chk: _FirstBad, cols: dict[str, _Column]) -> None:
+    o, h, lo, c = (cols[k].values for k in ("open", "high", "low", "close"))
+    low_label = cols["low"].label
+    chk.flag(h < lo, cols["high"], lambda i: f"high must be >= low ({_num(lo[i])} in column {low_label!r})")
+    top = np.maximum(o, c)
+    chk.flag(h < top, cols["high"], lambda i: f"high must be >= max(open, close) = {_num(top[i])}")
+    bottom = np.minimum(o, c)
+    chk.flag(lo > bottom, cols["low"], lambda i: f"low must be <= min(open, close) = {_num(bottom[i])}")
+
+
+def _validated(cols: dict[str, _Column], origin: _Origin, spec: tuple[_Field, ...],
+               extra: Callable[[_FirstBad, dict[str, _Column]], None] | None) -> dict[str, np.ndarray]:
+    """Run every check, raise the first bad row's DataError, else return C-contiguous arrays."""
+    chk = _FirstBad(origin)
+    for col in cols.values():
+        if col.bad is not None:
+            chk.flag(col.bad, col, col.rule)
+    for f in spec:
+        if f.name in cols:
+            _check_values(chk, cols[f.name], f.kind)
+    if extra is not None:
+        extra(chk, cols)
+    _check_time_order(chk, cols["time_ns"])
+    chk.raise_first()
+    n = cols["time_ns"].values.shape[0]
+    out = {name: np.ascontiguousarray(col.values) for name, col in cols.items()}
+    for f in spec:
+        if f.name not in out:
+            out[f.name] = np.zeros(n, dtype=np.int8 if f.kind == "side" else np.float64)
+    return out
+
+
+def _trusted(cls: type[T], **values: Any) -> T:
+    """An instance built from already validated values, without running ``__post_init__`` again."""
+    obj = object.__new__(cls)
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
+    return obj
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Field-wise equality (``compare=True`` fields only), arrays by value."""
+    if type(a) is not type(b):
+        return False
+    return all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a) if f.compare)
+
+
+def _utc_index(time_ns: I64) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(pd.to_datetime(time_ns, unit="ns", utc=True), name="time")
+
+
+# --------------------------------------------------------------------------------------------------
+# File reading
+# --------------------------------------------------------------------------------------------------
+def _read_csv(path: PathLike, kwargs: dict[str, Any]) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: empty file, no header and no data rows (0 rows)") from None
+    except pd.errors.ParserError as e:
+        raise DataError(f"{path}: cannot parse CSV: {e}") from e
+
+
+def _read_parquet(path: PathLike) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as e:
+        if isinstance(e, FileNotFoundError):
+            raise
+        raise DataError(f"{path}: cannot read Parquet: {e}") from e
+
+
+def _load_json(path: PathLike) -> Any:
+    """A JSON document, gunzipped first when the name ends in ``.gz``."""
+    try:
+        if str(path).endswith(".gz"):
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                return json.load(fh)
+        with Path(path).open(encoding="utf-8") as fh:
+            return json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError, gzip.BadGzipFile, EOFError) as e:
+        raise DataError(f"{path}: not valid JSON: {e}") from e
+
+
+def _json_array(data: Any, origin: _Origin, layout: str) -> list[Any]:
+    if not isinstance(data, list):
+        raise origin.fail(f"expected a JSON array of {layout}, was {type(data).__name__}")
+    if not data:
+        raise origin.fail("no data rows (0 rows)")
+    return data
+
+
+_OHLCV_NAMES = ("timestamp", "open", "high", "low", "close", "volume")
+
+
+def _ohlcv_matrix(rows: list[Any], origin: _Origin) -> F64:
+    """``[[ms, open, high, low, close(, volume)], ...]`` as a float64 (n, 5|6) matrix."""
+    try:
+        m = np.array(rows, dtype=np.float64)
+        if m.ndim == 2 and m.shape[1] in (5, 6):
+            return m
+    except (TypeError, ValueError):
+        pass
+    width = len(rows[0]) if isinstance(rows[0], list) and len(rows[0]) in (5, 6) else 6
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != width:
+            raise origin.fail(f"{origin.row(i)}: expected [ms_timestamp, open, high, low, close, volume] "
+                              f"with {width} elements, was {row!r}")
+        for j, value in enumerate(row):
+            if not isinstance(value, (int, float)) and value is not None:
+                raise origin.fail(f"{origin.row(i)}, column {_OHLCV_NAMES[j]!r}: must be a number, "
+                                  f"was {value!r}")
+    raise origin.fail("rows do not form an (n, 5) or (n, 6) numeric array")
+
+
+def _ccxt_frame(rows: list[Any], origin: _Origin) -> pd.DataFrame:
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise origin.fail(f"{origin.row(i)}: expected a ccxt trade object, was {row!r}")
+    return pd.DataFrame({k: [r.get(k) for r in rows] for k in ("timestamp", "price", "amount", "side")})
+
+
+# --------------------------------------------------------------------------------------------------
+# Public classes
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class HistoricalCandles:
+    """OHLCV bars in time order, validated on construction.
+
+    Arrays are C-contiguous and may share memory with the inputs; treat them as read-only.
+    Equality compares the arrays by value and ignores ``source``.
+
+    Attributes
+    ----------
+    time_ns : numpy.ndarray of int64
+        Bar time as given by the source (usually the open time), UNIX epoch ns (UTC); never decreasing.
+    open, high, low, close : numpy.ndarray of float64
+        Prices, quote currency per 1 base unit; finite and > 0, with
+        ``low <= min(open, close)`` and ``high >= max(open, close)``.
+    volume : numpy.ndarray of float64
+        Traded amount in the bar as given by the source (base units, or quote notional for some
+        venues); finite and >= 0, zeros when the source has none.
+    source : str
+        File path the data came from, ``"DataFrame"`` or ``"arrays"`` (used in error messages).
+    """
+
+    time_ns: I64
+    open: F64
+    high: F64
+    low: F64
+    close: F64
+    volume: F64
+    source: str = field(default="arrays", compare=False)
+
+    def __post_init__(self) -> None:
+        origin = _Origin(str(self.source), "arrays")
+        names = ("time_ns", "open", "high", "low", "close", "volume")
+        cols = _array_columns({n: getattr(self, n) for n in names}, origin)
+        for name, values in _validated(cols, origin, _CANDLE_FIELDS, _check_ohlc).items():
+            object.__setattr__(self, name, values)
+
+    def __len__(self) -> int:
+        return int(self.time_ns.shape[0])
+
+    def __eq__(self, other: object) -> bool:
+        return _same(self, other)
+
+    def __repr__(self) -> str:
+        return (f"HistoricalCandles({len(self)} rows, {_iso(int(self.time_ns[0]))} .. "
+                f"{_iso(int(self.time_ns[-1]))}, source={self.source!r})")
+
+    @classmethod
+    def from_arrays(cls, time_ns: npt.ArrayLike, open: npt.ArrayLike, high: npt.ArrayLike,
+                    low: npt.ArrayLike, close: npt.ArrayLike, volume: npt.ArrayLike | None = None,
+                    *, source: str = "arrays") -> HistoricalCandles:
+        """Candles from 1-D arrays; ``time_ns`` is int64 UNIX ns (UTC) or ``datetime64``.
+
+        ``volume=None`` means zeros. Bad rows are reported as 0-based positions.
+        """
+        vol = np.zeros(np.shape(time_ns)[0] if np.ndim(time_ns) else 0) if volume is None else volume
+        return cls(time_ns, open, high, low, close, vol, source)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, *, source: str = "DataFrame", time_column: str | None = None,
+                   time_unit: str | None = None) -> HistoricalCandles:
+        """Candles from a DataFrame with open/high/low/close(/volume) columns (any case) and a time
+        column or DatetimeIndex (see the module docstring). Bad rows are 0-based positions."""
+        return cls._from_frame(df, _Origin(source, "frame"), time_column, time_unit)
+
+    @classmethod
+    def from_csv(cls, path: PathLike, *, time_column: str | None = None, time_unit: str | None = None,
+                 **read_csv_kwargs: Any) -> HistoricalCandles:
+        """Candles from a CSV file read by ``pandas.read_csv(path, **read_csv_kwargs)``.
+
+        Bad rows are reported as 1-based data rows, not counting the header line.
+        """
+        frame = _read_csv(path, read_csv_kwargs)
+        return cls._from_frame(frame, _Origin(str(path), "csv"), time_column, time_unit)
+
+    @classmethod
+    def from_parquet(cls, path: PathLike, *, time_column: str | None = None,
+                     time_unit: str | None = None) -> HistoricalCandles:
+        """Candles from a Parquet file (via pyarrow), time from a column or the stored pandas index."""
+        return cls._from_frame(_read_parquet(path), _Origin(str(path), "parquet"), time_column, time_unit)
+
+    @classmethod
+    def from_json(cls, path: PathLike) -> HistoricalCandles:
+        """Candles from the freqtrade/ccxt OHLCV layout: a JSON array (optionally ``.gz``) of
+        ``[ms_timestamp, open, high, low, close, volume]`` (volume may be left out on every row)."""
+        origin = _Origin(str(path), "json")
+        m = _ohlcv_matrix(_json_array(_load_json(path), origin, "[ms, o, h, l, c, v] rows"), origin)
+        cols = {"time_ns": _time_col(pd.Series(m[:, 0]), "timestamp", "ms")}
+        for j, name in enumerate(_OHLCV_NAMES[1:m.shape[1]], start=1):
+            cols[name] = _Column(name, name, np.ascontiguousarray(m[:, j]))
+        return cls._from_columns(cols, origin)
+
+    @classmethod
+    def _from_frame(cls, df: pd.DataFrame, origin: _Origin, time_column: str | None,
+                    time_unit: str | None) -> HistoricalCandles:
+        return cls._from_columns(_frame_columns(df, origin, _CANDLE_FIELDS, time_column, time_unit), origin)
+
+    @classmethod
+    def _from_columns(cls, cols: dict[str, _Column], origin: _Origin) -> HistoricalCandles:
+        return _trusted(cls, source=origin.source, **_validated(cols, origin, _CANDLE_FIELDS, _check_ohlc))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Columns open, high, low, close, volume indexed by a UTC ``DatetimeIndex`` named ``time``."""
+        data = {"open": self.open, "high": self.high, "low": self.low, "close": self.close,
+                "volume": self.volume}
+        return pd.DataFrame(data, index=_utc_index(self.time_ns))
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricalTrades:
+    """Public trades in time order, validated on construction.
+
+    Arrays are C-contiguous and may share memory with the inputs; treat them as read-only.
+    Equality compares the arrays by value and ignores ``source``.
+
+    Attributes
+    ----------
+    time_ns : numpy.ndarray of int64
+        Trade time, UNIX epoch ns (UTC); never decreasing (equal times allowed).
+    price : numpy.ndarray of float64
+        Quote currency per 1 base unit; finite and > 0.
+    amount : numpy.ndarray of float64
+        Base units traded; finite and > 0.
+    side : numpy.ndarray of int8
+        Taker side: 1 buy, -1 sell, 0 unknown.
+    source : str
+        File path the data came from, ``"DataFrame"`` or ``"arrays"`` (used in error messages).
+    """
+
+    time_ns: I64
+    price: F64
+    amount: F64
+    side: npt.NDArray[np.int8]
+    source: str = field(default="arrays", compare=False)
+
+    def __post_init__(self) -> None:
+        origin = _Origin(str(self.source), "arrays")
+        cols = _array_columns({n: getattr(self, n) for n in ("time_ns", "price", "amount", "side")}, origin)
+        for name, values in _validated(cols, origin, _TRADE_FIELDS, None).items():
+            object.__setattr__(self, name, values)
+
+    def __len__(self) -> int:
+        return int(self.time_ns.shape[0])
+
+    def __eq__(self, other: object) -> bool:
+        return _same(self, other)
+
+    def __repr__(self) -> str:
+        return (f"HistoricalTrades({len(self)} rows, {_iso(int(self.time_ns[0]))} .. "
+                f"{_iso(int(self.time_ns[-1]))}, source={self.source!r})")
+
+    @classmethod
+    def from_arrays(cls, time_ns: npt.ArrayLike, price: npt.ArrayLike, amount: npt.ArrayLike,
+                    side: SideLike | None = None, *, source: str = "arrays") -> HistoricalTrades:
+        """Trades from 1-D arrays; ``time_ns`` is int64 UNIX ns (UTC) or ``datetime64``; ``side`` holds
+        ±1/0 or buy/sell/b/s strings, ``None`` means unknown (0). Bad rows are 0-based positions."""
+        sides = np.zeros(np.shape(time_ns)[0] if np.ndim(time_ns) else 0, np.int8) if side is None else side
+        return cls(time_ns, price, amount, sides, source)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, *, source: str = "DataFrame", time_column: str | None = None,
+                   time_unit: str | None = None) -> HistoricalTrades:
+        """Trades from a DataFrame with price, amount (or qty/quantity/size) and optional side columns."""
+        return cls._from_frame(df, _Origin(source, "frame"), time_column, time_unit)
+
+    @classmethod
+    def from_csv(cls, path: PathLike, *, time_column: str | None = None, time_unit: str | None = None,
+                 **read_csv_kwargs: Any) -> HistoricalTrades:
+        """Trades from a CSV file; bad rows are 1-based data rows, not counting the header line."""
+        frame = _read_csv(path, read_csv_kwargs)
+        return cls._from_frame(frame, _Origin(str(path), "csv"), time_column, time_unit)
+
+    @classmethod
+    def from_parquet(cls, path: PathLike, *, time_column: str | None = None,
+                     time_unit: str | None = None) -> HistoricalTrades:
+        """Trades from a Parquet file (via pyarrow)."""
+        return cls._from_frame(_read_parquet(path), _Origin(str(path), "parquet"), time_column, time_unit)
+
+    @classmethod
+    def from_ccxt_json(cls, path: PathLike) -> HistoricalTrades:
+        """Trades from a JSON array (optionally ``.gz``) of ccxt trade objects, using their
+        ``timestamp`` (ms), ``price``, ``amount`` and ``side`` (``"buy"``/``"sell"``/null) keys."""
+        origin = _Origin(str(path), "json")
+        frame = _ccxt_frame(_json_array(_load_json(path), origin, "ccxt trade objects"), origin)
+        return cls._from_frame(frame, origin, "timestamp", "ms")
+
+    @classmethod
+    def _from_frame(cls, df: pd.DataFrame, origin: _Origin, time_column: str | None,
+                    time_unit: str | None) -> HistoricalTrades:
+        cols = _frame_columns(df, origin, _TRADE_FIELDS, time_column, time_unit)
+        return _trusted(cls, source=origin.source, **_validated(cols, origin, _TRADE_FIELDS, None))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Columns price, amount, side indexed by a UTC ``DatetimeIndex`` named ``time``."""
+        data = {"price": self.price, "amount": self.amount, "side": self.side}
+        return pd.DataFrame(data, index=_utc_index(self.time_ns))

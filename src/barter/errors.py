@@ -1,0 +1,24 @@
+"""Errors raised by barter: one subclass per kind of failure, each message naming the bad value."""
+
+
+class BarterError(Exception):
+    """Base class of every error barter raises on purpose."""
+
+
+class DataError(BarterError, ValueError):
+    """Market data that cannot be used: bad rows, missing columns, unordered timestamps."""
+
+
+class UnknownMarket(BarterError, KeyError):
+    """A market that the engine or portfolio was not built with."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class StrategyError(BarterError):
+    """A strategy returned something that is not a ``Signal`` (or ``None``)."""
+
+
+class ConfigError(BarterError, ValueError):
+    """A configuration value that is missing, of the wrong type or out of range."""
