@@ -106,3 +106,7 @@ class Market:
 
     def __str__(self) -> str:
         return self.market_id
+
+    def __repr__(self) -> str:
+        i = self.instrument
+        return f"Market({self.exchange.name!r}, ({i.base!r}, {i.quote!r}, InstrumentKind.{i.kind.name}))"
