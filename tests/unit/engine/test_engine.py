@@ -1,0 +1,167 @@
+"""The engine: per-event order, multi-market merge, strategy contract, replaceable allocator/risk."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from barter import Engine, InstrumentKind, Market, StrategyError, Trader, UnknownMarket
+from barter.data import HistoricalCandles, HistoricalTrades, MarketEvent
+from barter.data.event import Candle, Trade
+from barter.execution import Fees, SimulatedExecution
+from barter.portfolio import DefaultAllocator, DefaultRisk, Portfolio
+from barter.strategy import Decision, PrecomputedSignals, Signal, Strategy
+
+BTC = Market("binance", ("btc", "usdt", InstrumentKind.SPOT))
+ETH = Market("binance", ("eth", "usdt", InstrumentKind.SPOT))
+MIN = 60 * 10**9
+
+
+def candles(closes, start=0, step=MIN):
+    c = np.asarray(closes, dtype=float)
+    return HistoricalCandles.from_arrays(start + step * np.arange(len(c), dtype=np.int64), c, c, c, c, np.ones(len(c)))
+
+
+class Scripted(Strategy):
+    """Returns a fixed signal per event and records what it saw."""
+
+    def __init__(self, signals):
+        self.signals = list(signals)
+        self.seen: list[tuple] = []
+
+    def generate_signal(self, market):
+        self.seen.append((market.market_id, market.time_ns, market.close))
+        return self.signals[len(self.seen) - 1]
+
+
+def run(traders, **portfolio_kw):
+    portfolio = Portfolio(starting_cash=10_000.0, **portfolio_kw)
+    engine = Engine(traders, portfolio)
+    engine.run()
+    return engine, portfolio
+
+
+def test_view_copy_is_immutable_snapshot():
+    kept = []
+
+    class Keep(Strategy):
+        def generate_signal(self, market):
+            kept.append((market.copy(), market))
+
+    run([Trader(BTC, candles([10.0, 11.0, 12.0]), Keep())])
+    copies = [c for c, _ in kept]
+    assert [c.kind.close for c in copies] == [10.0, 11.0, 12.0]
+    assert all(isinstance(c, MarketEvent) and isinstance(c.kind, Candle) for c in copies)
+    assert copies[0].market == BTC and copies[1].exchange_time_ns == MIN
+    assert kept[0][1] is kept[2][1]  # one reused view
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copies[0].kind.close = 1.0  # type: ignore[misc]
+
+
+def test_events_merge_by_time_with_stable_ties():
+    a, b = Scripted([None] * 3), Scripted([None] * 3)
+    run([Trader(BTC, candles([1.0, 2.0, 3.0], start=0, step=2 * MIN), a),
+         Trader(ETH, candles([10.0, 20.0, 30.0], start=2 * MIN, step=MIN), b)])
+    assert [t for _, t, _ in a.seen] == [0, 2 * MIN, 4 * MIN]
+    assert [t for _, t, _ in b.seen] == [2 * MIN, 3 * MIN, 4 * MIN]
+    assert {m for m, _, _ in a.seen} == {0} and {m for m, _, _ in b.seen} == {1}
+
+
+def test_two_markets_share_one_balance_and_have_their_own_statistics():
+    btc = Scripted([Signal.long(), None, Signal.close_long()])
+    eth = Scripted([Signal.short(), Signal.close_short(), None])
+    engine, portfolio = run([Trader(BTC, candles([100.0, 110.0, 120.0]), btc),
+                             Trader(ETH, candles([50.0, 40.0, 45.0], start=1), eth)],
+                            allocator=DefaultAllocator(100.0, size_decimals=None))
+    # BTC long 1.0 from 100 to 120: +20; ETH short 2.0 from 50 to 40: +20; no fees
+    assert portfolio.balance.total == pytest.approx(10_040.0, rel=1e-12)
+    summary = engine.summary()
+    assert [r.id for r in summary.rows] == ["binance_btc_usdt_spot", "binance_eth_usdt_spot", "Total"]
+    assert summary["binance_btc_usdt_spot"].trades == 1 and summary.total.trades == 2
+    assert summary.total.mean_return == pytest.approx((0.2 + 0.2) / 2)
+
+
+def test_non_signal_return_is_a_clear_error():
+    with pytest.raises(StrategyError, match="must return a Signal or None, returned str"):
+        run([Trader(BTC, candles([1.0, 2.0]), Scripted(["buy", None]))])
+
+
+def test_strategy_exception_propagates_with_context():
+    class Boom(Strategy):
+        def generate_signal(self, market):
+            raise ZeroDivisionError("boom")
+
+    with pytest.raises(ZeroDivisionError) as info:
+        run([Trader(BTC, candles([1.0]), Boom())])
+    assert any("binance_btc_usdt_spot" in note for note in info.value.__notes__)
+
+
+def test_unknown_market_and_second_run_are_errors():
+    engine, portfolio = run([Trader(BTC, candles([1.0]), Scripted([None]))])
+    with pytest.raises(UnknownMarket, match="eth"):
+        portfolio.position(ETH)
+    with pytest.raises(Exception, match="already run"):
+        engine.run()
+
+
+def test_risk_manager_can_veto_and_allocator_can_resize():
+    class NoShorts(DefaultRisk):
+        def evaluate_order(self, order):
+            return None if order.decision == Decision.SHORT else super().evaluate_order(order)
+
+    class Double(DefaultAllocator):
+        def allocate_order(self, order, position, strength):
+            order = super().allocate_order(order, position, strength)
+            return order if position is not None else dataclasses.replace(order, quantity=2 * order.quantity)
+
+    strategy = Scripted([Signal.short(), Signal.long(), Signal.close_long()])
+    _, portfolio = run([Trader(BTC, candles([100.0, 100.0, 110.0]), strategy)],
+                       allocator=Double(100.0), risk=NoShorts())
+    (exited,) = portfolio.exited_positions()
+    assert exited.quantity == 2.0 and exited.realised_profit_loss == pytest.approx(20.0)
+
+
+def test_precomputed_and_python_strategies_mix_across_markets():
+    codes = np.array([Decision.LONG.mask, 0, Decision.CLOSE_LONG.mask], dtype=np.int8)
+    _, mixed = run([Trader(BTC, candles([100.0, 105.0, 110.0]), PrecomputedSignals(codes)),
+                    Trader(ETH, candles([10.0, 10.0, 10.0], start=1), Scripted([None] * 3))])
+    _, alone = run([Trader(BTC, candles([100.0, 105.0, 110.0]), PrecomputedSignals(codes))])
+    assert mixed.balance.total == alone.balance.total
+    assert mixed.exited_positions()[0].realised_profit_loss == alone.exited_positions()[0].realised_profit_loss
+
+
+def test_trades_drive_the_engine_with_price_and_amount():
+    t = np.arange(4, dtype=np.int64) * 10**9
+    trades = HistoricalTrades.from_arrays(t, np.array([10.0, 11.0, 12.0, 13.0]), np.full(4, 0.5),
+                                          np.array([1, -1, 1, 1], dtype=np.int8))
+    seen = []
+
+    class OnTrades(Strategy):
+        def generate_signal(self, market):
+            seen.append(market.copy())
+            return Signal.long() if market.price == 10.0 else None
+
+    _, portfolio = run([Trader(BTC, trades, OnTrades(), SimulatedExecution(Fees()))])
+    assert isinstance(seen[0].kind, Trade) and seen[1].kind.amount == 0.5 and seen[1].kind.side == -1
+    position = portfolio.position(BTC)
+    assert position.current_symbol_price == 13.0 and position.quantity == 10.0
+
+
+def test_signal_validates_strength_and_exposes_decisions():
+    assert Signal({Decision.LONG: 1.0, Decision.CLOSE_SHORT: 0.5}).signals == {
+        Decision.LONG: 1.0, Decision.CLOSE_SHORT: 0.5}
+    assert Signal.long() == Signal({Decision.LONG: 1.0}) and Signal.long() != Signal.short()
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="strength"):
+            Signal({Decision.LONG: bad})
+    with pytest.raises(ValueError):
+        Signal({7: 1.0})
+
+
+def test_equity_is_recorded_after_every_event():
+    engine, portfolio = run([Trader(BTC, candles([100.0, 90.0, 80.0]), Scripted([Signal.long(), None, None]))],
+                            allocator=DefaultAllocator(100.0, size_decimals=None))
+    # long 1.0 at 100, no fees: equity follows the close
+    np.testing.assert_allclose(engine.equity, [10_000.0, 9_990.0, 9_980.0], rtol=1e-12)
+    assert portfolio.equity == engine.equity[-1]
