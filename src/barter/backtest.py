@@ -79,7 +79,7 @@ class BacktestResult:
     @property
     def equity(self) -> pd.Series:
         """Portfolio equity (quote currency) after each event, indexed by UTC time."""
-        if not len(self.engine.equity):
+        if self.engine.equity is None or not len(self.engine.equity):
             raise ConfigError("equity was not recorded (record_equity=False)")
         index = pd.to_datetime(self.engine.time_ns, utc=True)
         return pd.Series(self.engine.equity, index=index, name="equity")

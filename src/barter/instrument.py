@@ -75,7 +75,7 @@ def _kind(kind: object) -> InstrumentKind:
         except KeyError:
             raise ConfigError(f"unknown instrument kind {kind!r}") from None
     try:
-        return InstrumentKind(kind)
+        return InstrumentKind(kind)  # type: ignore[arg-type]
     except ValueError:
         raise ConfigError(f"unknown instrument kind {kind!r}") from None
 

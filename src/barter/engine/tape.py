@@ -10,7 +10,10 @@ from barter.data.event import CANDLE, TRADE
 from barter.errors import ConfigError
 
 
-def columns(data: Any) -> tuple[int, tuple[np.ndarray, ...]]:
+Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]
+
+
+def columns(data: Any) -> tuple[int, Columns]:
     """(kind, (time_ns, open, high, low, close, volume, side)) of a historic feed.
 
     A trade's price stands in for open, high, low and close (the same array, not a copy).
@@ -28,16 +31,18 @@ def build_tape(feeds: Sequence[Any], markets: list) -> tuple[Tape, Optional[np.n
     Events are ordered by time; ties keep trader order, then row order (a stable sort), so the same
     inputs always give the same sequence.
     """
-    kinds, cols = zip(*(columns(f) for f in feeds))
+    kinds = [columns(f)[0] for f in feeds]
+    cols = [columns(f)[1] for f in feeds]
     if len(feeds) == 1:
-        return Tape(*cols[0], None, markets, list(kinds)), None
-    lengths = [len(c[0]) for c in cols]
-    time_ns = np.concatenate([c[0] for c in cols])
-    order = np.argsort(time_ns, kind="stable")
-    merged = [np.ascontiguousarray(np.concatenate([c[k] for c in cols])[order]) for k in range(6)]
+        t, o, h, lo, c, v, side = cols[0]
+        return Tape(t, o, h, lo, c, v, side, None, markets, kinds), None
+    lengths = [len(col[0]) for col in cols]
+    order = np.argsort(np.concatenate([col[0] for col in cols]), kind="stable")
+    t, o, h, lo, c, v = (np.ascontiguousarray(np.concatenate([col[k] for col in cols])[order])  # type: ignore[misc]
+                         for k in range(6))
     side = None
-    if any(c[6] is not None for c in cols):
-        side = np.concatenate([c[6] if c[6] is not None else np.zeros(n, np.int8)
-                               for c, n in zip(cols, lengths)])[order]
+    if any(col[6] is not None for col in cols):
+        side = np.concatenate([col[6] if col[6] is not None else np.zeros(n, np.int8)
+                               for col, n in zip(cols, lengths)])[order]
     market_id = np.repeat(np.arange(len(feeds), dtype=np.int32), lengths)[order]
-    return Tape(*merged, side, market_id, markets, list(kinds)), order
+    return Tape(t, o, h, lo, c, v, side, market_id, markets, kinds), order
