@@ -1,10 +1,9 @@
 """``barter.backtest``: one call from data and a strategy to a result with tables."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Any, Optional, Union
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from barter.data.historic import HistoricalCandles, HistoricalTrades
 from barter.engine.engine import Engine, Trader
@@ -21,14 +20,19 @@ from barter.decision import Decision
 DEFAULT_MARKET = Market("binance", ("btc", "usdt", InstrumentKind.SPOT))
 DEFAULT_FEES = Fees(exchange=0.001, slippage=0.0005, network=0.0)  # 0.1% and 0.05%
 
-DataLike = Union[HistoricalCandles, HistoricalTrades, pd.DataFrame, str, Path]
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas is imported only where a table is asked for: ``import barter`` stays light.
+DataLike = Union[HistoricalCandles, HistoricalTrades, "pd.DataFrame", str, Path]
 
 
 def load(data: DataLike) -> Union[HistoricalCandles, HistoricalTrades]:
     """Historic candles from a DataFrame or a CSV/Parquet/JSON path; feeds pass through."""
     if isinstance(data, (HistoricalCandles, HistoricalTrades)):
         return data
-    if isinstance(data, pd.DataFrame):
+    pandas = sys.modules.get("pandas")  # a DataFrame implies pandas is already imported
+    if pandas is not None and isinstance(data, pandas.DataFrame):
         return HistoricalCandles.from_frame(data)
     if isinstance(data, (str, Path)):
         suffix = Path(data).suffix.lower()
@@ -51,6 +55,8 @@ class BacktestResult:
     @property
     def fills(self) -> pd.DataFrame:
         """Every fill in order; money in quote currency, quantity signed (+ buy)."""
+        import pandas as pd
+
         cols = self.portfolio.core.fills_columns()
         frame = pd.DataFrame({
             "time": pd.to_datetime(cols["time_ns"], utc=True),
@@ -65,6 +71,8 @@ class BacktestResult:
     @property
     def positions(self) -> pd.DataFrame:
         """Exited positions in exit order, with realised PnL and PnL return."""
+        import pandas as pd
+
         rows = [{
             "market": p.market.market_id, "side": p.side.name.lower(), "quantity": p.quantity,
             "enter_time": pd.Timestamp(p.enter_time_ns, tz="UTC"),
@@ -79,6 +87,8 @@ class BacktestResult:
     @property
     def equity(self) -> pd.Series:
         """Portfolio equity (quote currency) after each event, indexed by UTC time."""
+        import pandas as pd
+
         if self.engine.equity is None or not len(self.engine.equity):
             raise ConfigError("equity was not recorded (record_equity=False)")
         index = pd.to_datetime(self.engine.time_ns, utc=True)
