@@ -13,7 +13,7 @@ cimport cython
 from libc.math cimport NAN, isfinite, isnan
 from libc.stdint cimport int8_t, int32_t, int64_t
 
-from barter._core.position cimport PortfolioCore, position_mark
+from barter._core.position cimport PortfolioCore, portfolio_observe, position_mark
 
 import numpy as np
 
@@ -172,8 +172,9 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
     """
     cdef Py_ssize_t i
     cdef int32_t mid
-    cdef double price
+    cdef double price, value
     cdef int64_t t
+    cdef Py_ssize_t fills
     cdef bint record = equity is not None
     cdef MarketView view = MarketView()
     cdef object cb = callbacks[0]
@@ -196,13 +197,15 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
                 cb = callbacks[mid]
             result = cb(view) if cb is not None else None
             position_mark(&pf.positions[mid], price, t)
+            fills = pf.n_fills
             if result is not None:
                 if type(result) is not Signal:
                     raise StrategyError(f"generate_signal must return a Signal or None, returned "
                                         f"{type(result).__name__} for {view.market} at time_ns={t}")
                 pf.on_signal(mid, (<Signal> result).strengths, price, t)
+            value = portfolio_observe(pf, mid, t, pf.n_fills != fills)
             if record:
-                equity[i] = pf.equity()
+                equity[i] = value
             i += 1
     except BaseException as exc:
         if hasattr(exc, "add_note"):
@@ -223,8 +226,9 @@ def run_decisions(Tape tape, PortfolioCore pf, const int8_t[::1] decisions,
     cdef int32_t mid
     cdef int k
     cdef int8_t code
-    cdef double s
+    cdef double s, value
     cdef double strengths[4]
+    cdef Py_ssize_t fills
     cdef bint record = equity is not None
     cdef bint has_strength = strength is not None
     _check_equity(equity, tape)
@@ -239,11 +243,13 @@ def run_decisions(Tape tape, PortfolioCore pf, const int8_t[::1] decisions,
             mid = _mid(tape, i)
             position_mark(&pf.positions[mid], tape.close[i], tape.time_ns[i])
             code = decisions[i]
+            fills = pf.n_fills
             if code != 0:
                 s = strength[i] if has_strength else 1.0
                 for k in range(4):
                     strengths[k] = s if code & (1 << k) else NAN
                 pf.on_signal(mid, strengths, tape.close[i], tape.time_ns[i])
+            value = portfolio_observe(pf, mid, tape.time_ns[i], pf.n_fills != fills)
             if record:
-                equity[i] = pf.equity()
+                equity[i] = value
     return tape.length

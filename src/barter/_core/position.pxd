@@ -1,7 +1,7 @@
 cimport cython
 from libc.stdint cimport int32_t, int64_t
 
-from barter._core.stats cimport SeedSummary
+from barter._core.stats cimport EquityCurve, TradeSummary, equity_update
 
 
 cdef enum:
@@ -71,8 +71,16 @@ cdef class PortfolioCore:
     cdef readonly int32_t n_markets
     cdef Position* positions
     cdef Fees* fee_rates
-    cdef SeedSummary* market_stats
-    cdef SeedSummary total_stats
+    cdef TradeSummary* market_stats
+    cdef TradeSummary total_stats
+    cdef EquityCurve* market_curves
+    cdef EquityCurve total_curve
+    cdef double* realised          # cumulative realised PnL per market
+    cdef int64_t* first_ns         # first and latest event time per market
+    cdef int64_t* last_ns
+    cdef int64_t total_first_ns, total_last_ns
+    cdef readonly int32_t n_open
+    cdef readonly double starting_equity
     cdef Balance bal
     cdef readonly double starting_cash
     cdef double order_value, size_scale
@@ -93,3 +101,29 @@ cdef class PortfolioCore:
     cdef void _enter(self, int32_t mid, const Fill* f) noexcept nogil
     cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil
     cdef int _check_mid(self, int32_t mid) except -1
+    cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve,
+                          int64_t first_ns, int64_t last_ns, int32_t lo, int32_t hi)
+
+
+cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, bint filled) noexcept nogil:
+    """After each event: feed the equity curves that moved and return the portfolio equity.
+
+    A curve is updated only when its equity can have changed (a position open, or a fill); time
+    under water and daily returns account for the skipped points when the next one arrives.
+    """
+    cdef Position* p = &pf.positions[mid]
+    cdef double equity
+    if t < pf.first_ns[mid]:
+        pf.first_ns[mid] = t
+    if t < pf.total_first_ns:
+        pf.total_first_ns = t
+    pf.last_ns[mid] = t
+    pf.total_last_ns = t
+    if p.is_open or filled:
+        equity_update(&pf.market_curves[mid], t, pf.starting_equity + pf.realised[mid]
+                      + (p.unrealised_pnl if p.is_open else 0.0))
+    if pf.n_open == 0 and not filled:
+        return pf.bal.total
+    equity = pf.equity()
+    equity_update(&pf.total_curve, t, equity)
+    return equity

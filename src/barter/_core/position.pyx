@@ -8,10 +8,11 @@ Everything here runs without the GIL except the optional Python order hook.
 """
 cimport cython
 from libc.math cimport floor, isfinite, isnan
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport INT64_MAX, int32_t, int64_t
 from libc.stdlib cimport calloc, free, realloc
 
-from barter._core.stats cimport SeedSummary, summary_init, summary_state, summary_update
+from barter._core.stats cimport (EquityCurve, TradeSummary, equity_init, equity_state, trades_init,
+                                 trades_state, trades_update)
 
 import numpy as np
 
@@ -49,13 +50,15 @@ cdef class PortfolioCore:
         Entry quantities are floored to this many decimals (the seed: 4); None: no rounding.
     starting_equity : float
         StatisticConfig.starting_equity, where the drawdown trackers start.
+    risk_free_return : float
+        StatisticConfig.risk_free_return, the target of downside deviations.
     order_hook : callable or None
         ``hook(market_id, decision, strength, price, time_ns) -> quantity | None`` replacing the
         compiled DefaultAllocator + DefaultRisk; None (vetoed) or 0 refuses the order.
     """
 
     def __cinit__(self, int n_markets, double starting_cash, fee_rates, double order_value,
-                  size_decimals, double starting_equity, order_hook=None):
+                  size_decimals, double starting_equity, double risk_free_return=0.0, order_hook=None):
         cdef int32_t i
         if n_markets < 1:
             raise ValueError(f"n_markets must be >= 1, was {n_markets}")
@@ -68,14 +71,27 @@ cdef class PortfolioCore:
         self.n_markets = n_markets
         self.positions = <Position*> calloc(n_markets, sizeof(Position))
         self.fee_rates = <Fees*> calloc(n_markets, sizeof(Fees))
-        self.market_stats = <SeedSummary*> calloc(n_markets, sizeof(SeedSummary))
-        if self.positions == NULL or self.fee_rates == NULL or self.market_stats == NULL:
+        if not (isfinite(starting_equity) and starting_equity > 0.0):
+            raise ValueError(f"starting_equity must be finite and > 0, was {starting_equity!r}")
+        self.market_stats = <TradeSummary*> calloc(n_markets, sizeof(TradeSummary))
+        self.market_curves = <EquityCurve*> calloc(n_markets, sizeof(EquityCurve))
+        self.realised = <double*> calloc(n_markets, sizeof(double))
+        self.first_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
+        self.last_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
+        if (self.positions == NULL or self.fee_rates == NULL or self.market_stats == NULL
+                or self.market_curves == NULL or self.realised == NULL or self.first_ns == NULL
+                or self.last_ns == NULL):
             raise MemoryError()
         for i in range(n_markets):
             exchange, slippage, network = fee_rates[i]
             self.fee_rates[i] = Fees(exchange, slippage, network)
-            summary_init(&self.market_stats[i], starting_equity)
-        summary_init(&self.total_stats, starting_equity)
+            trades_init(&self.market_stats[i], starting_equity, risk_free_return)
+            equity_init(&self.market_curves[i], starting_equity, risk_free_return)
+            self.first_ns[i] = INT64_MAX
+        trades_init(&self.total_stats, starting_equity, risk_free_return)
+        equity_init(&self.total_curve, starting_equity, risk_free_return)
+        self.total_first_ns = INT64_MAX
+        self.starting_equity = starting_equity
         self.bal = Balance(0, starting_cash, starting_cash)
         self.starting_cash = starting_cash
         self.order_value = order_value
@@ -86,6 +102,10 @@ cdef class PortfolioCore:
         free(self.positions)
         free(self.fee_rates)
         free(self.market_stats)
+        free(self.market_curves)
+        free(self.realised)
+        free(self.first_ns)
+        free(self.last_ns)
         free(self.fills)
         free(self.exits)
 
@@ -165,6 +185,7 @@ cdef class PortfolioCore:
         p.current_value_gross = f.fill_value_gross
         p.unrealised_pnl = -2.0 * p.enter_fees_total
         self.bal.available -= p.enter_value_gross + p.enter_fees_total
+        self.n_open += 1
 
     cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil:
         cdef Position* p = &self.positions[mid]
@@ -176,18 +197,21 @@ cdef class PortfolioCore:
             _grow(<void**> &self.exits, &self.cap_exits, sizeof(Exit))
         p.unrealised_pnl = realised
         p.update_time_ns = f.time_ns
-        self.bal.available += p.enter_value_gross + realised + p.enter_fees_total
-        self.bal.total += realised
+        # The seed's exit balance: total with the realised PnL, available before the release.
         e = &self.exits[self.n_exits]
         e[0] = Exit(mid, p[0], f.time_ns, f.fees, exit_fees_total,
                     f.fill_value_gross / (f.quantity if f.quantity >= 0.0 else -f.quantity),
-                    f.fill_value_gross, realised, self.bal.total, self.bal.available)
+                    f.fill_value_gross, realised, self.bal.total + realised, self.bal.available)
         self.n_exits += 1
+        self.bal.available += p.enter_value_gross + realised + p.enter_fees_total
+        self.bal.total += realised
         p.is_open = False
-        summary_update(&self.market_stats[mid], p.enter_time_ns, f.time_ns,
-                       realised / p.enter_value_gross, self.bal.total)
-        summary_update(&self.total_stats, p.enter_time_ns, f.time_ns,
-                       realised / p.enter_value_gross, self.bal.total)
+        self.n_open -= 1
+        self.realised[mid] += realised
+        trades_update(&self.market_stats[mid], p.enter_time_ns, f.time_ns,
+                      realised / p.enter_value_gross, realised, self.bal.total)
+        trades_update(&self.total_stats, p.enter_time_ns, f.time_ns,
+                      realised / p.enter_value_gross, realised, self.bal.total)
         return 0
 
     cdef double equity(self) noexcept nogil:
@@ -282,12 +306,33 @@ cdef class PortfolioCore:
             out.append(d)
         return out
 
-    def market_statistics(self, int32_t mid):
+    def observe(self, int32_t mid, int64_t time_ns, bint filled=False):
+        """What the loop does after each event: feed the equity curves; returns the equity."""
         self._check_mid(mid)
-        return summary_state(&self.market_stats[mid])
+        return portfolio_observe(self, mid, time_ns, filled)
+
+    def market_statistics(self, int32_t mid):
+        """Trade, equity-curve and activity state of market ``mid`` (dicts of plain values)."""
+        self._check_mid(mid)
+        return self._statistics(&self.market_stats[mid], &self.market_curves[mid],
+                                self.first_ns[mid], self.last_ns[mid], mid, mid + 1)
 
     def total_statistics(self):
-        return summary_state(&self.total_stats)
+        return self._statistics(&self.total_stats, &self.total_curve, self.total_first_ns,
+                                self.total_last_ns, 0, self.n_markets)
+
+    cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve,
+                          int64_t first_ns, int64_t last_ns, int32_t lo, int32_t hi):
+        """Time held by the positions of markets lo..hi-1 still open counts toward exposure, up to
+        the latest event."""
+        cdef int64_t open_ns = 0
+        cdef int32_t i
+        for i in range(lo, hi):
+            if self.positions[i].is_open:
+                open_ns += last_ns - self.positions[i].enter_time_ns
+        return {"trades": trades_state(trades), "equity": equity_state(curve),
+                "first_ns": first_ns if first_ns != INT64_MAX else 0, "last_ns": last_ns,
+                "open_holding_ns": open_ns}
 
 
 _FILL_COLUMNS = (("market_id", np.int32), ("decision", np.int8), ("time_ns", np.int64),
@@ -297,7 +342,7 @@ _FILL_COLUMNS = (("market_id", np.int32), ("decision", np.int8), ("time_ns", np.
 
 cdef dict _position_dict(const Position* p):
     return {
-        "side": p.side, "quantity": p.quantity,
+        "is_open": p.is_open, "side": p.side, "quantity": p.quantity,
         "enter_time_ns": p.enter_time_ns, "update_time_ns": p.update_time_ns,
         "enter_fees": (p.enter_fees.exchange, p.enter_fees.slippage, p.enter_fees.network),
         "enter_fees_total": p.enter_fees_total, "enter_avg_price_gross": p.enter_avg_price_gross,

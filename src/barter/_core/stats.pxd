@@ -1,33 +1,104 @@
+cimport cython
 from libc.stdint cimport int64_t
 
 
 cdef struct Welford:
-    # One-pass count, sum, mean and M2 (sum of squared deviations), plus the range.
+    # One pass: count, sum, mean and M2 (sum of squared deviations from the mean), and the range.
     int64_t n
     double sum, mean, m2, low, high
 
 
-cdef struct Drawdown:
-    # The seed's Drawdown over equity points: a fraction <= 0, with the time it started and lasted.
+cdef struct Downside:
+    # Shortfalls below a target: n samples seen, sum of min(x - target, 0)^2 (Sortino's denominator).
+    int64_t n
+    double target, sum_sq
+
+
+cdef struct SeedDrawdown:
+    # The seed's drawdown over the balance total at each exit: a fraction <= 0.
     double high, low, drawdown
     int64_t start_ns, duration_ns
 
 
-cdef struct SeedSummary:
-    # The seed's TradingSummary state: PnL returns of exited positions and drawdowns of the equity
-    # (portfolio balance total) at each exit.
+cdef struct Drawdowns:
+    # Drawdowns of an equity curve, as fractions <= 0 below the running peak.
+    int64_t n, peak_ns, last_ns, episode_start_ns, underwater_ns
+    double peak, current, episode_depth, max_depth
+    int64_t max_duration_ns, episodes
+    double mean_depth, mean_duration_ns
+
+
+cdef struct DailyReturns:
+    # Equity resampled to UTC days: each day's last value over the previous day's (or the start).
+    int64_t n, next_day_ns, last_ns
+    double prev_close, last
+    Welford returns
+    Downside downside
+
+
+cdef struct EquityCurve:
+    Drawdowns drawdowns
+    DailyReturns daily
+
+
+cdef struct TradeSummary:
+    # Exited positions of one market or of the whole portfolio.
     double starting_equity
-    int64_t start_ns, end_ns          # first position's entry time, latest exit time
-    Welford total, losses
-    Drawdown current
-    double max_drawdown
-    int64_t max_drawdown_duration_ns
-    int64_t avg_count
-    double avg_drawdown, avg_duration_ns
+    int64_t start_ns, end_ns, holding_ns
+    Welford returns, losses, pnl
+    Downside downside
+    double gross_profit, gross_loss
+    SeedDrawdown seed_dd
+    double seed_max_dd, seed_avg_dd, seed_avg_duration_ns
+    int64_t seed_max_duration_ns, seed_dd_count
 
 
 cdef void welford_push(Welford* w, double x) noexcept nogil
-cdef void summary_init(SeedSummary* s, double starting_equity) noexcept nogil
-cdef void summary_update(SeedSummary* s, int64_t enter_ns, int64_t exit_ns, double pnl_return,
-                         double equity) noexcept nogil
-cdef dict summary_state(const SeedSummary* s)
+cdef void welford_merge(Welford* a, const Welford* b) noexcept nogil
+cdef void downside_push(Downside* d, double x) noexcept nogil
+cdef void drawdowns_update(Drawdowns* d, int64_t t, double equity) noexcept nogil
+cdef void equity_init(EquityCurve* c, double starting_equity, double target) noexcept nogil
+cdef void equity_update(EquityCurve* c, int64_t t, double equity) noexcept nogil
+cdef void trades_init(TradeSummary* s, double starting_equity, double target) noexcept nogil
+cdef void trades_update(TradeSummary* s, int64_t enter_ns, int64_t exit_ns, double pnl_return,
+                        double pnl, double equity) noexcept nogil
+cdef dict trades_state(const TradeSummary* s)
+cdef dict equity_state(const EquityCurve* c)
+
+
+@cython.final
+cdef class RunningStats:
+    cdef Welford w
+    cpdef int push(self, double x) except -1
+    cpdef Py_ssize_t push_many(self, const double[::1] xs) except -1
+
+
+@cython.final
+cdef class DownsideDeviation:
+    cdef Downside d
+    cpdef int push(self, double x) except -1
+    cpdef Py_ssize_t push_many(self, const double[::1] xs) except -1
+
+
+@cython.final
+cdef class DrawdownTracker:
+    cdef Drawdowns d
+    cpdef int update(self, int64_t time_ns, double equity) except -1
+    cpdef Py_ssize_t update_many(self, const int64_t[::1] time_ns, const double[::1] equity) except -1
+
+
+@cython.final
+cdef class EquityStats:
+    cdef EquityCurve c
+    cpdef int update(self, int64_t time_ns, double equity) except -1
+    cpdef Py_ssize_t update_many(self, const int64_t[::1] time_ns, const double[::1] equity) except -1
+
+
+@cython.final
+cdef class TradeStats:
+    cdef TradeSummary s
+    cpdef int push(self, int64_t enter_ns, int64_t exit_ns, double pnl_return, double pnl,
+                   double equity) except -1
+    cpdef Py_ssize_t push_many(self, const int64_t[::1] enter_ns, const int64_t[::1] exit_ns,
+                               const double[::1] pnl_return, const double[::1] pnl,
+                               const double[::1] equity) except -1

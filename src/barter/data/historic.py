@@ -17,17 +17,18 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import warnings
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Hashable, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_dtype
 
-from barter.errors import ConfigError, DataError
+from barter.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["HistoricalCandles", "HistoricalTrades"]
 
@@ -38,12 +39,10 @@ Mask = npt.NDArray[np.bool_]
 SideLike = Union[npt.ArrayLike, Sequence[Union[str, int, None]]]
 T = TypeVar("T")
 
-_TIME_NAMES = ("timestamp", "time", "datetime", "date", "open_time", "close_time")
 _UNIT_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
-_NS_MIN = pd.Timestamp.min.tz_localize("UTC")
-_NS_MAX = pd.Timestamp.max.tz_localize("UTC")
-_SIDES = {"buy": 1, "b": 1, "sell": -1, "s": -1, "1": 1, "+1": 1, "-1": -1, "0": 0, "": 0,
-          "1.0": 1, "+1.0": 1, "-1.0": -1, "0.0": 0}
+_I64_MAX = int(np.iinfo(np.int64).max)  # pandas' ns range is [-_I64_MAX, _I64_MAX], NaT below it
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_DT64_UNITS = {(unit, 1) for unit in _UNIT_NS}  # datetime64 units pandas keeps as they are
 _TIME_RULE = "timestamp could not be parsed as a UTC time in 1677..2262 (ISO 8601, datetime or epoch)"
 _SIDE_RULE = "side must be buy/sell/b/s (any case) or +1/-1 (0 or empty = unknown)"
 
@@ -91,6 +90,8 @@ class _Column:
     def shown(self, i: int) -> str:
         if self.raw is not None:
             value = self.raw[i]
+            if isinstance(value, np.datetime64):
+                return _timestamp_repr(value)
             return repr(value.item() if isinstance(value, np.generic) else value)
         if self.is_time:
             return _iso(int(self.values[i]))
@@ -128,7 +129,24 @@ def _first_true(mask: Mask) -> int:
 
 
 def _iso(ns: int) -> str:
-    return str(pd.Timestamp(ns, unit="ns", tz="UTC").isoformat())
+    """Like ``pandas.Timestamp(ns, unit="ns", tz="UTC").isoformat()`` (int64 min is pandas' NaT)."""
+    if ns == -_I64_MAX - 1:
+        return "NaT"
+    sec, sub = divmod(ns, 1_000_000_000)
+    t = _EPOCH + timedelta(seconds=sec, microseconds=sub // 1_000)
+    if sub % 1_000:
+        return f"{t.replace(tzinfo=None).isoformat(timespec='microseconds')}{sub % 1_000:03d}+00:00"
+    return t.isoformat()
+
+
+def _timestamp_repr(value: np.datetime64) -> str:
+    """A ``datetime64[s|ms|us|ns]`` as the repr of the naive ``pandas.Timestamp`` it becomes in a Series."""
+    if np.isnat(value):
+        return "NaT"
+    unit = np.datetime_data(value.dtype)[0]
+    sub_ns = int(value.view(np.int64)) % (1_000_000_000 // _UNIT_NS[unit]) * _UNIT_NS[unit]
+    shown: Literal["s", "us", "ns"] = "s" if sub_ns == 0 else "us" if sub_ns % 1_000 == 0 else "ns"
+    return f"Timestamp('{np.datetime_as_string(value, unit=shown).replace('T', ' ')}')"
 
 
 def _num(x: Any) -> str:
@@ -136,66 +154,31 @@ def _num(x: Any) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# Conversions: pandas Series -> _Column
+# Conversions with NumPy (text and the rest go through barter.data._readers, i.e. pandas)
 # --------------------------------------------------------------------------------------------------
-def _is_number(dtype: Any) -> bool:
-    return bool(is_numeric_dtype(dtype)) and not is_bool_dtype(dtype)
+def _numeric_sides(v: F64) -> tuple[F64, Mask]:
+    """Sides given as numbers: NaN means unknown (0); anything but -1, 0, 1 is bad."""
+    v = np.where(np.isnan(v), 0.0, v)
+    return v, ~np.isin(v, (-1.0, 0.0, 1.0))
 
 
-def _float_col(s: pd.Series, name: str, label: str) -> _Column:
-    """Float64 values; text that is not a number becomes NaN (and is quoted from ``raw``)."""
-    if _is_number(s.dtype):
-        return _Column(name, label, s.to_numpy(dtype=np.float64, na_value=np.nan))
-    num = pd.to_numeric(s, errors="coerce")
-    return _Column(name, label, num.to_numpy(dtype=np.float64, na_value=np.nan), raw=s.array)
-
-
-def _side_col(s: pd.Series, label: str) -> _Column:
+def _side_column(v: F64, bad: Mask, label: str, raw: Any) -> _Column:
     """Int8 sides: 1 buy, -1 sell, 0 unknown (missing, empty or 0)."""
-    if _is_number(s.dtype):
-        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        v = np.where(np.isnan(v), 0.0, v)
-        bad = ~np.isin(v, (-1.0, 0.0, 1.0))
-    else:
-        text = s.astype("string").str.strip().str.lower()
-        v = text.map(_SIDES).to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = np.isnan(v) & text.notna().to_numpy()
-        v = np.where(np.isnan(v), 0.0, v)
     values = np.where(bad, 0.0, v).astype(np.int8)
-    return _Column("side", label, values, raw=s.array, bad=bad, rule=_SIDE_RULE)
+    return _Column("side", label, values, raw=raw, bad=bad, rule=_SIDE_RULE)
 
 
-def _time_col(s: pd.Series, label: str, unit: str | None) -> _Column:
-    """Int64 UNIX ns (UTC) from datetimes, epoch numbers or strings."""
-    if unit is not None and unit not in _UNIT_NS:
-        raise ConfigError(f"time_unit must be one of {sorted(_UNIT_NS)}, was {unit!r}")
-    if is_datetime64_any_dtype(s.dtype):
-        ns, bad = _datetimes_ns(pd.to_datetime(s, utc=True))
-    elif _is_number(s.dtype):
-        ns, bad = _epoch_ns(s.to_numpy(), unit)
-    else:
-        ns, bad = _strings_ns(s)
-    return _Column("time_ns", label, ns, raw=s.array, bad=bad, rule=_TIME_RULE, is_time=True)
+def _epoch_column(label: str, x: np.ndarray, unit: str) -> _Column:
+    ns, bad = _epoch_ns(x, unit)
+    return _Column("time_ns", label, ns, raw=x, bad=bad, rule=_TIME_RULE, is_time=True)
 
 
-def _strings_ns(s: pd.Series) -> tuple[I64, Mask]:
-    """ISO 8601 first (fast, mixed offsets allowed); rows it cannot read get pandas' inferred format."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ns, bad = _datetimes_ns(pd.to_datetime(s, utc=True, errors="coerce", format="ISO8601"))
-        retry = bad & s.notna().to_numpy()
-        if retry.any():
-            ns, bad = ns.copy(), bad.copy()
-            ns[retry], bad[retry] = _datetimes_ns(pd.to_datetime(s[retry], utc=True, errors="coerce"))
-    return ns, bad
-
-
-def _datetimes_ns(dt: pd.Series) -> tuple[I64, Mask]:
-    idx = pd.DatetimeIndex(dt)
-    bad = np.asarray(idx.isna() | (idx < _NS_MIN) | (idx > _NS_MAX))
-    if bad.any():
-        idx = idx.where(~bad)
-    return np.ascontiguousarray(idx.as_unit("ns").asi8, dtype=np.int64), bad
+def _datetime64_ns(a: np.ndarray) -> tuple[I64, Mask]:
+    """``datetime64[s|ms|us|ns]`` as int64 ns; NaT and times outside pandas' ns range are bad."""
+    factor = _UNIT_NS[np.datetime_data(a.dtype)[0]]
+    v = a.view(np.int64)
+    bad = np.isnat(a) | (v < -(_I64_MAX // factor)) | (v > _I64_MAX // factor)
+    return np.where(bad, np.iinfo(np.int64).min, v * factor), bad
 
 
 def _epoch_ns(x: np.ndarray, unit: str | None) -> tuple[I64, Mask]:
@@ -220,7 +203,7 @@ def _infer_unit(x: F64) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# Column lookup in a DataFrame
+# Value columns and array input
 # --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class _Field:
@@ -246,91 +229,35 @@ _TRADE_FIELDS = (
 )
 
 
-def _lookup(labels: Sequence[Hashable], names: Sequence[str]) -> int:
-    """Position of the first label equal (case-insensitively, stripped) to one of ``names``; -1 if none."""
-    norm: dict[str, int] = {}
-    for pos, label in enumerate(labels):
-        norm.setdefault(str(label).strip().lower(), pos)
-    return next((norm[n] for n in names if n in norm), -1)
-
-
-def _found(df: pd.DataFrame) -> str:
-    return f"columns found: {[str(c) for c in df.columns]}"
-
-
-def _index_series(df: pd.DataFrame) -> tuple[pd.Series, str]:
-    return pd.Series(df.index.array), str(df.index.name) if df.index.name is not None else "index"
-
-
-def _looks_like_time(s: pd.Series) -> bool:
-    """Datetime dtype, or text (not numbers) whose first non-missing values parse as times."""
-    if is_datetime64_any_dtype(s.dtype):
-        return True
-    if _is_number(s.dtype) or is_bool_dtype(s.dtype):
-        return False
-    sample = s.dropna().head(10).astype(str)
-    if sample.empty or pd.to_numeric(sample, errors="coerce").notna().any():
-        return False
-    return bool((~_strings_ns(sample)[1]).any())
-
-
-def _find_time(df: pd.DataFrame, origin: _Origin, time_column: str | None) -> tuple[pd.Series, str]:
-    """The time values and their label, following the module docstring's order."""
-    names = (time_column.strip().lower(),) if time_column is not None else _TIME_NAMES
-    pos = _lookup(list(df.columns), names)
-    if pos >= 0:
-        return df.iloc[:, pos], str(df.columns[pos])
-    if _lookup([df.index.name], names) >= 0:
-        return _index_series(df)
-    if time_column is None:
-        if isinstance(df.index, pd.DatetimeIndex):
-            return _index_series(df)
-        if df.shape[1] and _looks_like_time(df.iloc[:, 0]):
-            return df.iloc[:, 0], str(df.columns[0])
-        if not isinstance(df.index, pd.RangeIndex) and _looks_like_time(_index_series(df)[0]):
-            return _index_series(df)
-    wanted = repr(time_column) if time_column is not None else f"one of {list(_TIME_NAMES)}"
-    raise origin.fail(f"missing required time column {wanted} (case-insensitive; no datetime-like "
-                      f"first column or index either); {_found(df)}")
-
-
-def _frame_columns(df: pd.DataFrame, origin: _Origin, spec: tuple[_Field, ...],
-                   time_column: str | None, time_unit: str | None) -> dict[str, _Column]:
-    if not isinstance(df, pd.DataFrame):
-        raise origin.fail(f"expected a pandas DataFrame, was {type(df).__name__}")
-    if len(df) == 0:
-        raise origin.fail(f"no data rows (0 rows); {_found(df)}")
-    time, label = _find_time(df, origin, time_column)
-    cols = {"time_ns": _time_col(time.reset_index(drop=True), label, time_unit)}
-    for f in spec:
-        pos = _lookup(list(df.columns), f.aliases)
-        if pos >= 0:
-            s = df.iloc[:, pos].reset_index(drop=True)
-            label = str(df.columns[pos])
-            cols[f.name] = _side_col(s, label) if f.kind == "side" else _float_col(s, f.name, label)
-        elif f.required:
-            raise origin.fail(f"missing required column {f.name!r} (case-insensitive, "
-                              f"accepted names {list(f.aliases)}); {_found(df)}")
-    return cols
-
-
 def _array_columns(arrays: dict[str, Any], origin: _Origin) -> dict[str, _Column]:
     """Columns from 1-D array-likes of equal length; ``time_ns`` is epoch ns or datetime64."""
-    series: dict[str, pd.Series] = {}
+    series: dict[str, np.ndarray] = {}
     for name, a in arrays.items():
         arr = np.asarray(a)
         if arr.ndim != 1:
             raise origin.fail(f"{name} must be a 1-D array, had shape {arr.shape}")
-        series[name] = pd.Series(arr, copy=False)
+        series[name] = arr
     lengths = {name: len(s) for name, s in series.items()}
     if len(set(lengths.values())) > 1:
         raise origin.fail(f"arrays must have equal lengths, had {lengths}")
     if lengths["time_ns"] == 0:
         raise origin.fail("no data rows (0 rows)")
-    cols = {"time_ns": _time_col(series.pop("time_ns"), "time_ns", "ns")}
-    for name, s in series.items():
-        cols[name] = _side_col(s, name) if name == "side" else _float_col(s, name, name)
-    return cols
+    return {name: _array_column(name, arr) for name, arr in series.items()}
+
+
+def _array_column(name: str, a: np.ndarray) -> _Column:
+    """Numbers (and ``datetime64[s|ms|us|ns]`` times) with NumPy; anything else through pandas."""
+    if name == "time_ns" and a.dtype.kind == "M" and np.datetime_data(a.dtype) in _DT64_UNITS:
+        ns, bad = _datetime64_ns(a)
+        return _Column("time_ns", name, ns, raw=a, bad=bad, rule=_TIME_RULE, is_time=True)
+    if a.dtype.kind not in "iuf":
+        from barter.data import _readers
+        return _readers.array_column(name, a)
+    if name == "time_ns":
+        return _epoch_column(name, a, "ns")
+    if name == "side":
+        return _side_column(*_numeric_sides(a.astype(np.float64)), name, a)
+    return _Column(name, name, a.astype(np.float64, copy=False))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -401,31 +328,9 @@ def _same(a: Any, b: Any) -> bool:
     return all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a) if f.compare)
 
 
-def _utc_index(time_ns: I64) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(pd.to_datetime(time_ns, unit="ns", utc=True), name="time")
-
-
 # --------------------------------------------------------------------------------------------------
-# File reading
+# JSON files
 # --------------------------------------------------------------------------------------------------
-def _read_csv(path: PathLike, kwargs: dict[str, Any]) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, **kwargs)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: empty file, no header and no data rows (0 rows)") from None
-    except pd.errors.ParserError as e:
-        raise DataError(f"{path}: cannot parse CSV: {e}") from e
-
-
-def _read_parquet(path: PathLike) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
-        raise DataError(f"{path}: cannot read Parquet: {e}") from e
-
-
 def _load_json(path: PathLike) -> Any:
     """A JSON document, gunzipped first when the name ends in ``.gz``."""
     try:
@@ -467,13 +372,6 @@ def _ohlcv_matrix(rows: list[Any], origin: _Origin) -> F64:
                 raise origin.fail(f"{origin.row(i)}, column {_OHLCV_NAMES[j]!r}: must be a number, "
                                   f"was {value!r}")
     raise origin.fail("rows do not form an (n, 5) or (n, 6) numeric array")
-
-
-def _ccxt_frame(rows: list[Any], origin: _Origin) -> pd.DataFrame:
-    for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise origin.fail(f"{origin.row(i)}: expected a ccxt trade object, was {row!r}")
-    return pd.DataFrame({k: [r.get(k) for r in rows] for k in ("timestamp", "price", "amount", "side")})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -550,14 +448,17 @@ class HistoricalCandles:
 
         Bad rows are reported as 1-based data rows, not counting the header line.
         """
-        frame = _read_csv(path, read_csv_kwargs)
+        from barter.data import _readers
+        frame = _readers.read_csv(path, read_csv_kwargs)
         return cls._from_frame(frame, _Origin(str(path), "csv"), time_column, time_unit)
 
     @classmethod
     def from_parquet(cls, path: PathLike, *, time_column: str | None = None,
                      time_unit: str | None = None) -> HistoricalCandles:
         """Candles from a Parquet file (via pyarrow), time from a column or the stored pandas index."""
-        return cls._from_frame(_read_parquet(path), _Origin(str(path), "parquet"), time_column, time_unit)
+        from barter.data import _readers
+        frame = _readers.read_parquet(path)
+        return cls._from_frame(frame, _Origin(str(path), "parquet"), time_column, time_unit)
 
     @classmethod
     def from_json(cls, path: PathLike) -> HistoricalCandles:
@@ -565,7 +466,7 @@ class HistoricalCandles:
         ``[ms_timestamp, open, high, low, close, volume]`` (volume may be left out on every row)."""
         origin = _Origin(str(path), "json")
         m = _ohlcv_matrix(_json_array(_load_json(path), origin, "[ms, o, h, l, c, v] rows"), origin)
-        cols = {"time_ns": _time_col(pd.Series(m[:, 0]), "timestamp", "ms")}
+        cols = {"time_ns": _epoch_column("timestamp", m[:, 0], "ms")}
         for j, name in enumerate(_OHLCV_NAMES[1:m.shape[1]], start=1):
             cols[name] = _Column(name, name, np.ascontiguousarray(m[:, j]))
         return cls._from_columns(cols, origin)
@@ -573,7 +474,9 @@ class HistoricalCandles:
     @classmethod
     def _from_frame(cls, df: pd.DataFrame, origin: _Origin, time_column: str | None,
                     time_unit: str | None) -> HistoricalCandles:
-        return cls._from_columns(_frame_columns(df, origin, _CANDLE_FIELDS, time_column, time_unit), origin)
+        from barter.data import _readers
+        cols = _readers.frame_columns(df, origin, _CANDLE_FIELDS, time_column, time_unit)
+        return cls._from_columns(cols, origin)
 
     @classmethod
     def _from_columns(cls, cols: dict[str, _Column], origin: _Origin) -> HistoricalCandles:
@@ -583,7 +486,8 @@ class HistoricalCandles:
         """Columns open, high, low, close, volume indexed by a UTC ``DatetimeIndex`` named ``time``."""
         data = {"open": self.open, "high": self.high, "low": self.low, "close": self.close,
                 "volume": self.volume}
-        return pd.DataFrame(data, index=_utc_index(self.time_ns))
+        from barter.data import _readers
+        return _readers.to_frame(data, self.time_ns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -647,30 +551,36 @@ class HistoricalTrades:
     def from_csv(cls, path: PathLike, *, time_column: str | None = None, time_unit: str | None = None,
                  **read_csv_kwargs: Any) -> HistoricalTrades:
         """Trades from a CSV file; bad rows are 1-based data rows, not counting the header line."""
-        frame = _read_csv(path, read_csv_kwargs)
+        from barter.data import _readers
+        frame = _readers.read_csv(path, read_csv_kwargs)
         return cls._from_frame(frame, _Origin(str(path), "csv"), time_column, time_unit)
 
     @classmethod
     def from_parquet(cls, path: PathLike, *, time_column: str | None = None,
                      time_unit: str | None = None) -> HistoricalTrades:
         """Trades from a Parquet file (via pyarrow)."""
-        return cls._from_frame(_read_parquet(path), _Origin(str(path), "parquet"), time_column, time_unit)
+        from barter.data import _readers
+        frame = _readers.read_parquet(path)
+        return cls._from_frame(frame, _Origin(str(path), "parquet"), time_column, time_unit)
 
     @classmethod
     def from_ccxt_json(cls, path: PathLike) -> HistoricalTrades:
         """Trades from a JSON array (optionally ``.gz``) of ccxt trade objects, using their
         ``timestamp`` (ms), ``price``, ``amount`` and ``side`` (``"buy"``/``"sell"``/null) keys."""
         origin = _Origin(str(path), "json")
-        frame = _ccxt_frame(_json_array(_load_json(path), origin, "ccxt trade objects"), origin)
+        from barter.data import _readers
+        frame = _readers.ccxt_frame(_json_array(_load_json(path), origin, "ccxt trade objects"), origin)
         return cls._from_frame(frame, origin, "timestamp", "ms")
 
     @classmethod
     def _from_frame(cls, df: pd.DataFrame, origin: _Origin, time_column: str | None,
                     time_unit: str | None) -> HistoricalTrades:
-        cols = _frame_columns(df, origin, _TRADE_FIELDS, time_column, time_unit)
+        from barter.data import _readers
+        cols = _readers.frame_columns(df, origin, _TRADE_FIELDS, time_column, time_unit)
         return _trusted(cls, source=origin.source, **_validated(cols, origin, _TRADE_FIELDS, None))
 
     def to_frame(self) -> pd.DataFrame:
         """Columns price, amount, side indexed by a UTC ``DatetimeIndex`` named ``time``."""
         data = {"price": self.price, "amount": self.amount, "side": self.side}
-        return pd.DataFrame(data, index=_utc_index(self.time_ns))
+        from barter.data import _readers
+        return _readers.to_frame(data, self.time_ns)

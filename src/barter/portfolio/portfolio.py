@@ -64,7 +64,8 @@ class Portfolio:
         self._core = PortfolioCore(len(markets), self.starting_cash, list(fee_rates),
                                    alloc.default_order_value, alloc.size_decimals,
                                    self.statistic_config.starting_equity,
-                                   None if fast else self._order_quantity)
+                                   self.statistic_config.risk_free_return,
+                                   order_hook=None if fast else self._order_quantity)
         return self._core
 
     @property

@@ -40,41 +40,149 @@ def _std(acc: dict[str, Any]) -> float:
     return math.sqrt(acc["m2"] / acc["count"]) if acc["count"] else 0.0
 
 
+def _sample_std(acc: dict[str, Any]) -> float:
+    """Sample standard deviation (n − 1), as empyrical; 0 for fewer than two samples."""
+    return math.sqrt(acc["m2"] / (acc["count"] - 1)) if acc["count"] > 1 else 0.0
+
+
+def _downside(acc: dict[str, Any]) -> float:
+    """sqrt(Σ min(x − target, 0)² / n) over all samples; 0 for none."""
+    return math.sqrt(acc["sum_sq"] / acc["count"]) if acc["count"] else 0.0
+
+
 def _ratio(excess: float, denominator: float) -> float:
     """The seed's rule: a zero denominator gives 0."""
     return excess / denominator if denominator != 0.0 else 0.0
 
 
+def _div(a: float, b: float) -> float:
+    return a / b if b else 0.0
+
+
 @dataclass(frozen=True, slots=True)
-class TradingSummary:
-    """Summary of exited positions. Returns are fractions (realised PnL / entry value).
+class EquitySummary:
+    """Statistics of the equity curve (quote currency, marked to market after every event).
 
     Attributes
     ----------
+    days : int
+        UTC days spanned; daily returns are each day's last equity over the previous day's (the
+        starting equity before the first day; days without events return 0).
+    total_return : float
+        end / start − 1.
+    cagr : float
+        (end / start) ^ (trading_days_per_year / days) − 1 (as empyrical, one return per day).
+    volatility : float
+        Sample std of daily returns × √trading_days_per_year.
+    sharpe, sortino : float
+        mean(daily r − rf) / (sample std | downside deviation below rf) × √trading_days_per_year,
+        rf = risk_free_return per day; 0 when the denominator is 0.
+    max_drawdown, avg_drawdown, current_drawdown : float
+        Fractions ≤ 0 below the running peak at event resolution; the average is over episodes
+        (peak to recovery; one in progress counts).
+    max_drawdown_days, avg_drawdown_days : float
+        Episode durations, peak to recovery (or to the latest event), in days.
+    time_under_water : float
+        Fraction of the elapsed time spent below the running peak.
+    """
+
+    start: float
+    end: float
+    days: int
+    total_return: float
+    cagr: float
+    mean_daily_return: float
+    volatility: float
+    sharpe: float
+    sortino: float
+    max_drawdown: float
+    max_drawdown_days: float
+    avg_drawdown: float
+    avg_drawdown_days: float
+    current_drawdown: float
+    drawdowns: int
+    time_under_water: float
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], span_ns: int, config: StatisticConfig) -> EquitySummary:
+        daily, dd = state["daily"], state["drawdowns"]
+        returns = daily["returns"]
+        days = returns["count"]
+        start = config.starting_equity
+        end = daily["last"] if daily["points"] else start
+        growth = end / start
+        cagr = growth ** (config.trading_days_per_year / days) - 1.0 if days and growth > 0 else 0.0
+        annual = math.sqrt(config.trading_days_per_year)
+        excess = returns["mean"] - config.risk_free_return if days else 0.0
+        return cls(
+            start=start, end=end, days=days, total_return=growth - 1.0, cagr=cagr,
+            mean_daily_return=returns["mean"] if days else 0.0,
+            volatility=_sample_std(returns) * annual,
+            sharpe=_ratio(excess, _sample_std(returns)) * annual,
+            sortino=_ratio(excess, _downside(daily["downside"])) * annual,
+            max_drawdown=dd["max"], max_drawdown_days=dd["max_duration_ns"] / _DAY_NS,
+            avg_drawdown=dd["mean"], avg_drawdown_days=dd["mean_duration_ns"] / _DAY_NS,
+            current_drawdown=dd["current"], drawdowns=dd["episodes"],
+            time_under_water=_div(dd["underwater_ns"], span_ns),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TradingSummary:
+    """Summary of exited positions (the seed's TradingSummary) and of the equity curve.
+
+    Returns are fractions (realised PnL / entry value); PnL is quote currency; times UNIX ns UTC.
+
+    Attributes
+    ----------
+    trades, wins, losses : int
+        Exited positions; a loss has a negative return (−0.0 included, as the seed).
+    win_rate : float
+        wins / trades.
     trades_per_day : float
         trades / (last exit − first entry, in days; at least one second).
+    total_return, mean_return, std_dev_return : float
+        Σ, mean and population std of the returns; ``loss_mean_return`` the mean of the losing
+        ones; ``biggest_win`` / ``biggest_loss`` the largest and smallest return.
+    total_pnl, expectancy, avg_win, avg_loss : float
+        Σ realised PnL, its mean per trade, and the mean of winning / losing trades' PnL (≤ 0).
+    profit_factor : float
+        Σ winning PnL / |Σ losing PnL|; inf with no losses and some profit, 0 with no profit.
+    exposure : float
+        Time positions were open over the time elapsed from the first to the latest event (with
+        several markets: the average number of positions open).
     sharpe_*, sortino_*, calmar_* : float
-        Per trade: (mean return − risk_free_return) / (std of returns | std of losing returns |
-        |max drawdown|), 0 when the denominator is 0. Daily = per trade × √trades_per_day;
-        annual = daily × √trading_days_per_year.
-    max_drawdown, avg_drawdown : float
-        Fractions ≤ 0 of the balance total at each exit, from its running peak (starting at
-        ``starting_equity``); a drawdown still open is included.
+        Per trade: (mean return − risk_free_return) / (std of returns | downside deviation of
+        returns below risk_free_return | |max drawdown|), 0 when the denominator is 0.
+        Daily = per trade × √trades_per_day; annual = daily × √trading_days_per_year.
+    max_drawdown, avg_drawdown, current_drawdown : float
+        The seed's drawdowns: fractions ≤ 0 of the balance total at each exit below its running
+        peak (starting at ``starting_equity``); a drawdown still open is included.
     *_days : int
         Whole days (truncated), as the seed's table.
+    equity : EquitySummary
+        The equity curve marked to market after every event.
     """
 
     id: str
     trades: int
     wins: int
     losses: int
+    win_rate: float
     trading_days: int
     trades_per_day: float
+    total_return: float
     mean_return: float
     std_dev_return: float
     loss_mean_return: float
     biggest_win: float
     biggest_loss: float
+    total_pnl: float
+    expectancy: float
+    avg_win: float
+    avg_loss: float
+    profit_factor: float
+    exposure: float
     sharpe_per_trade: float
     sortino_per_trade: float
     calmar_per_trade: float
@@ -89,38 +197,48 @@ class TradingSummary:
     avg_drawdown: float
     avg_drawdown_days: int
     current_drawdown: float
+    equity: EquitySummary
 
     @classmethod
     def from_state(cls, id: str, state: dict[str, Any], config: StatisticConfig) -> TradingSummary:
-        total, losses = state["total"], state["losses"]
-        n = total["count"]
-        period_ns = state["end_ns"] - state["start_ns"] if n else 0
+        """Derive every figure from a ``PortfolioCore`` statistics state."""
+        t = state["trades"]
+        total, losses, pnl = t["returns"], t["losses"], t["pnl"]
+        n, n_loss = total["count"], losses["count"]
+        period_ns = t["end_ns"] - t["start_ns"] if n else 0
+        span_ns = state["last_ns"] - state["first_ns"]
         trades_per_day = n * _DAY_NS / max(period_ns, _MIN_PERIOD_NS) if n else 0.0
         excess = total["mean"] - config.risk_free_return if n else 0.0
-        per_trade = (
-            _ratio(excess, _std(total)),
-            _ratio(excess, _std(losses)),
-            _ratio(excess, abs(state["max_drawdown"])),
-        )
+        per_trade = (_ratio(excess, _std(total)), _ratio(excess, _downside(t["downside"])),
+                     _ratio(excess, abs(t["seed_max_drawdown"])))
         daily = [r * math.sqrt(trades_per_day) for r in per_trade]
         annual = [r * math.sqrt(config.trading_days_per_year) for r in daily]
+        gross_profit, gross_loss = t["gross_profit"], t["gross_loss"]
+        profit_factor = gross_profit / -gross_loss if gross_loss else (math.inf if gross_profit > 0 else 0.0)
         return cls(
-            id=id, trades=n, wins=n - losses["count"], losses=losses["count"],
+            id=id, trades=n, wins=n - n_loss, losses=n_loss, win_rate=_div(n - n_loss, n),
             trading_days=period_ns // _DAY_NS, trades_per_day=trades_per_day,
-            mean_return=total["mean"], std_dev_return=_std(total), loss_mean_return=losses["mean"],
-            biggest_win=total["high"], biggest_loss=total["low"],
+            total_return=total["sum"], mean_return=total["mean"], std_dev_return=_std(total),
+            loss_mean_return=losses["mean"], biggest_win=total["high"], biggest_loss=total["low"],
+            total_pnl=pnl["sum"], expectancy=pnl["mean"], avg_win=_div(gross_profit, n - n_loss),
+            avg_loss=_div(gross_loss, n_loss), profit_factor=profit_factor,
+            exposure=_div(t["holding_ns"] + state["open_holding_ns"], span_ns),
             sharpe_per_trade=per_trade[0], sortino_per_trade=per_trade[1], calmar_per_trade=per_trade[2],
             sharpe_daily=daily[0], sortino_daily=daily[1], calmar_daily=daily[2],
             sharpe_annual=annual[0], sortino_annual=annual[1], calmar_annual=annual[2],
-            max_drawdown=state["max_drawdown"],
-            max_drawdown_days=state["max_drawdown_duration_ns"] // _DAY_NS,
-            avg_drawdown=state["avg_drawdown"],
-            avg_drawdown_days=int(state["avg_drawdown_duration_ns"] // _DAY_NS),
-            current_drawdown=state["current_drawdown"],
+            max_drawdown=t["seed_max_drawdown"],
+            max_drawdown_days=t["seed_max_drawdown_duration_ns"] // _DAY_NS,
+            avg_drawdown=t["seed_avg_drawdown"],
+            avg_drawdown_days=int(t["seed_avg_drawdown_duration_ns"] // _DAY_NS),
+            current_drawdown=t["seed_current_drawdown"],
+            equity=EquitySummary.from_state(state["equity"], span_ns, config),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Flat dict; equity-curve figures are prefixed ``equity_``."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "equity"}
+        d.update({f"equity_{k}": v for k, v in asdict(self.equity).items()})
+        return d
 
 
 # The seed's table: (title, attribute); ratios shown daily, as the seed's TearSheet.
@@ -161,9 +279,7 @@ class SummaryTable:
     def to_frame(self):  # -> pandas.DataFrame
         import pandas as pd
 
-        names = [f.name for f in fields(TradingSummary)][1:]
-        return pd.DataFrame([[getattr(r, n) for n in names] for r in self.rows],
-                            index=[r.id for r in self.rows], columns=names)
+        return pd.DataFrame([r.to_dict() for r in self.rows]).set_index("id")
 
     def __str__(self) -> str:
         header = [""] + [title for title, _ in COLUMNS]

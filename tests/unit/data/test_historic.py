@@ -7,6 +7,8 @@ import csv
 import dataclasses
 import gzip
 import json
+import subprocess
+import sys
 import time
 from functools import lru_cache
 from datetime import datetime, timezone
@@ -225,6 +227,34 @@ def test_validation_of_a_million_rows_is_fast() -> None:
     HistoricalCandles.from_arrays(t, p, p * 1.001, p * 0.999, p, np.ones(n))
     HistoricalTrades.from_arrays(t, p, np.ones(n), np.ones(n, dtype=np.int8))
     assert time.perf_counter() - start < 1.0
+
+
+NO_PANDAS = """
+import sys
+import numpy as np
+import barter
+from barter.data import HistoricalCandles, HistoricalTrades
+from barter.errors import DataError
+p = np.array([1.0, 2.0, 3.0])
+c = HistoricalCandles.from_arrays(np.array([1, 2, 3]), p, p * 2, p / 2, p)
+assert len(c) == 3 and repr(c).startswith("HistoricalCandles(3 rows, 1970-01-01T00:00:00.000000001+00:00")
+t = HistoricalTrades.from_arrays(np.array([1, 2, 3], dtype="datetime64[ms]"), p, p, np.array([1, -1, 0]))
+assert t.time_ns.tolist() == [1_000_000, 2_000_000, 3_000_000]
+try:
+    HistoricalTrades.from_arrays(np.array([3, 2, 1], dtype="datetime64[s]"), p, p)
+except DataError as e:
+    assert str(e).endswith("was Timestamp('1970-01-01 00:00:02')"), e
+else:
+    raise AssertionError("no DataError")
+loaded = sorted({m.split(".")[0] for m in sys.modules} & {"pandas", "pyarrow"})
+assert not loaded, f"loaded {loaded}"
+"""
+
+
+def test_import_and_arrays_do_not_load_pandas() -> None:
+    """pandas (and through it pyarrow) is loaded only by the readers that need it."""
+    run = subprocess.run([sys.executable, "-c", NO_PANDAS], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
 
 
 # --------------------------------------------------------------------------------------------------
