@@ -231,6 +231,9 @@ def run_decisions(Tape tape, PortfolioCore pf, const int8_t[::1] decisions,
     cdef Py_ssize_t fills
     cdef bint record = equity is not None
     cdef bint has_strength = strength is not None
+    cdef const double[::1] close = tape.close        # locals: the loop keeps data pointers in registers
+    cdef const int64_t[::1] time_ns = tape.time_ns
+    cdef int64_t t
     _check_equity(equity, tape)
     if len(decisions) != tape.length or (has_strength and len(strength) != tape.length):
         raise ValueError(f"decisions and strength need {tape.length} rows")
@@ -241,15 +244,16 @@ def run_decisions(Tape tape, PortfolioCore pf, const int8_t[::1] decisions,
     with nogil:
         for i in range(tape.length):
             mid = _mid(tape, i)
-            position_mark(&pf.positions[mid], tape.close[i], tape.time_ns[i])
+            t = time_ns[i]
+            position_mark(&pf.positions[mid], close[i], t)
             code = decisions[i]
             fills = pf.n_fills
             if code != 0:
                 s = strength[i] if has_strength else 1.0
                 for k in range(4):
                     strengths[k] = s if code & (1 << k) else NAN
-                pf.on_signal(mid, strengths, tape.close[i], tape.time_ns[i])
-            value = portfolio_observe(pf, mid, tape.time_ns[i], pf.n_fills != fills)
+                pf.on_signal(mid, strengths, close[i], t)
+            value = portfolio_observe(pf, mid, t, pf.n_fills != fills)
             if record:
                 equity[i] = value
     return tape.length

@@ -80,6 +80,7 @@ cdef class PortfolioCore:
     cdef int64_t* last_ns
     cdef int64_t total_first_ns, total_last_ns
     cdef readonly int32_t n_open
+    cdef bint one_curve             # one market whose equity curve is the portfolio's
     cdef readonly double starting_equity
     cdef Balance bal
     cdef readonly double starting_cash
@@ -119,7 +120,7 @@ cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, b
         pf.total_first_ns = t
     pf.last_ns[mid] = t
     pf.total_last_ns = t
-    if p.is_open or filled:
+    if (p.is_open or filled) and not pf.one_curve:
         equity_update(&pf.market_curves[mid], t, pf.starting_equity + pf.realised[mid]
                       + (p.unrealised_pnl if p.is_open else 0.0))
     if pf.n_open == 0 and not filled:

@@ -92,6 +92,8 @@ cdef class PortfolioCore:
         equity_init(&self.total_curve, starting_equity, risk_free_return)
         self.total_first_ns = INT64_MAX
         self.starting_equity = starting_equity
+        # starting equity + realised + unrealised of the only market is then the portfolio equity
+        self.one_curve = n_markets == 1 and starting_cash == starting_equity
         self.bal = Balance(0, starting_cash, starting_cash)
         self.starting_cash = starting_cash
         self.order_value = order_value
@@ -314,7 +316,8 @@ cdef class PortfolioCore:
     def market_statistics(self, int32_t mid):
         """Trade, equity-curve and activity state of market ``mid`` (dicts of plain values)."""
         self._check_mid(mid)
-        return self._statistics(&self.market_stats[mid], &self.market_curves[mid],
+        return self._statistics(&self.market_stats[mid],
+                                &self.total_curve if self.one_curve else &self.market_curves[mid],
                                 self.first_ns[mid], self.last_ns[mid], mid, mid + 1)
 
     def total_statistics(self):

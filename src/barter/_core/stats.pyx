@@ -78,6 +78,7 @@ cdef void _end_episode(Drawdowns* d, int64_t t) noexcept nogil:
         d.max_duration_ns = duration
 
 
+@cython.cdivision(True)  # d.peak >= the first equity, which every caller checks is > 0
 cdef void drawdowns_update(Drawdowns* d, int64_t t, double equity) noexcept nogil:
     if d.n == 0:
         d.peak = equity
