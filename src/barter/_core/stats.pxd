@@ -4,8 +4,9 @@ from libc.stdint cimport int64_t
 
 cdef struct Welford:
     # One pass: count, sum, mean and M2 (sum of squared deviations from the mean), and the range.
+    # ``mean`` is of x - shift (shift = the first sample), so a large offset costs no precision.
     int64_t n
-    double sum, mean, m2, low, high
+    double shift, sum, mean, m2, low, high
 
 
 cdef struct Downside:

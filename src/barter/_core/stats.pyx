@@ -25,14 +25,19 @@ cdef int64_t NO_TIME = INT64_MIN
 
 @cython.cdivision(True)  # w.n >= 1 after the increment
 cdef void welford_push(Welford* w, double x) noexcept nogil:
-    cdef double prev = w.mean
+    cdef double prev = w.mean, y
+    if w.n == 0:
+        w.shift = x
+        w.low = x
+        w.high = x
+    y = x - w.shift
     w.n += 1
     w.sum += x
-    w.mean = prev + (x - prev) / w.n
-    w.m2 += (x - prev) * (x - w.mean)
-    if w.n == 1 or x < w.low:
+    w.mean = prev + (y - prev) / w.n
+    w.m2 += (y - prev) * (y - w.mean)
+    if x < w.low:
         w.low = x
-    if w.n == 1 or x > w.high:
+    if x > w.high:
         w.high = x
 
 
@@ -45,7 +50,7 @@ cdef void welford_merge(Welford* a, const Welford* b) noexcept nogil:
     if a.n == 0:
         a[0] = b[0]
         return
-    delta = b.mean - a.mean
+    delta = (b.mean + (b.shift - a.shift)) - a.mean
     a.m2 += b.m2 + delta * delta * (<double> a.n) * (<double> b.n) / n
     a.mean += delta * b.n / n
     a.sum += b.sum
@@ -66,18 +71,19 @@ cdef void welford_push_block(Welford* w, const double* xs, Py_ssize_t n) noexcep
     no serial division chain), then merged (Chan et al.). Equals pushing each sample up to rounding.
     """
     cdef Py_ssize_t i
+    cdef double shift = w.shift if w.n else xs[0]
     cdef double total = 0.0, lo = xs[0], hi = xs[0], mean, d, dev = 0.0, sq = 0.0
     cdef Welford b
     for i in range(n):
         total += xs[i]
         lo = xs[i] if xs[i] < lo else lo
         hi = xs[i] if xs[i] > hi else hi
-    mean = total / n
+    mean = total / n - shift
     for i in range(n):
-        d = xs[i] - mean
+        d = (xs[i] - shift) - mean
         dev += d
         sq += d * d
-    b = Welford(n, total, mean + dev / n, sq - dev * dev / n, lo, hi)
+    b = Welford(n, shift, total, mean + dev / n, sq - dev * dev / n, lo, hi)
     welford_merge(w, &b)
 
 
@@ -89,7 +95,8 @@ cdef void downside_push(Downside* d, double x) noexcept nogil:
 
 
 cdef dict _welford_dict(const Welford* w):
-    return {"count": w.n, "sum": w.sum, "mean": w.mean, "m2": w.m2, "low": w.low, "high": w.high}
+    return {"count": w.n, "sum": w.sum, "mean": w.shift + w.mean if w.n else 0.0, "m2": w.m2,
+            "low": w.low, "high": w.high}
 
 
 cdef dict _downside_dict(const Downside* d):
@@ -191,7 +198,7 @@ cdef dict _daily_dict(const DailyReturns* d):
 cdef void equity_init(EquityCurve* c, double starting_equity, double target) noexcept nogil:
     c.drawdowns = Drawdowns(1, NO_TIME, NO_TIME, NO_TIME, 0, starting_equity, 0.0, 0.0, 0.0, 0, 0, 0.0, 0.0)
     c.daily = DailyReturns(0, 0, NO_TIME, starting_equity, starting_equity,
-                           Welford(0, 0.0, 0.0, 0.0, 0.0, 0.0), Downside(0, target, 0.0))
+                           Welford(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), Downside(0, target, 0.0))
 
 
 cdef void equity_update(EquityCurve* c, int64_t t, double equity) noexcept nogil:
@@ -205,7 +212,7 @@ cdef dict equity_state(const EquityCurve* c):
 # -- exited positions ---------------------------------------------------------------------------
 
 cdef void trades_init(TradeSummary* s, double starting_equity, double target) noexcept nogil:
-    cdef Welford empty = Welford(0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    cdef Welford empty = Welford(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     s.starting_equity = starting_equity
     s.start_ns = 0
     s.end_ns = 0
@@ -340,7 +347,7 @@ cdef class RunningStats:
 
     @property
     def mean(self):
-        return self.w.mean if self.w.n else NAN
+        return self.w.shift + self.w.mean if self.w.n else NAN
 
     @property
     def m2(self):

@@ -55,6 +55,16 @@ def _ratio(excess: float, denominator: float) -> float:
     return excess / denominator if denominator != 0.0 else 0.0
 
 
+def _cagr(growth: float, years_inverse: float) -> float:
+    """growth ^ (1 / years) − 1: −1 when nothing is left, inf when it overflows a float."""
+    if growth <= 0.0:
+        return -1.0
+    try:
+        return growth ** years_inverse - 1.0
+    except OverflowError:
+        return math.inf
+
+
 def _div(a: float, b: float) -> float:
     return a / b if b else 0.0
 
@@ -111,7 +121,7 @@ class EquitySummary:
         start = config.starting_equity
         end = daily["last"] if daily["points"] else start
         growth = end / start
-        cagr = growth ** (config.trading_days_per_year / days) - 1.0 if days and growth > 0 else 0.0
+        cagr = _cagr(growth, config.trading_days_per_year / days) if days else 0.0
         annual = math.sqrt(config.trading_days_per_year)
         excess = returns["mean"] - config.risk_free_return if days else 0.0
         return cls(
