@@ -75,8 +75,7 @@ class Engine:
         if self.equity is not None:
             raise ConfigError("this engine has already run; build a new one")
         core = self.portfolio.bind(self.markets, [t.execution.rates() for t in self.traders])
-        tape, order = build_tape([t.data for t in self.traders], self.markets)
-        self.time_ns = np.asarray(tape_time(self.traders, order))
+        tape, order, self.time_ns = build_tape([t.data for t in self.traders], self.markets)
         equity = np.empty(tape.length) if self.record_equity else None
         started = time.perf_counter()
         if all(isinstance(t.strategy, PrecomputedSignals) for t in self.traders):
@@ -91,12 +90,6 @@ class Engine:
     def summary(self) -> SummaryTable:
         """The seed's table: one row per market and a ``Total`` row."""
         return self.portfolio.summary()
-
-
-def tape_time(traders: Sequence[Trader], order: Optional[np.ndarray]) -> np.ndarray:
-    if order is None:
-        return traders[0].data.time_ns
-    return np.concatenate([t.data.time_ns for t in traders])[order]
 
 
 def _merged_decisions(traders: Sequence[Trader], order: Optional[np.ndarray]):

@@ -25,8 +25,9 @@ def columns(data: Any) -> tuple[int, Columns]:
     raise ConfigError(f"trader data must be HistoricalCandles or HistoricalTrades, was {type(data).__name__}")
 
 
-def build_tape(feeds: Sequence[Any], markets: list) -> tuple[Tape, Optional[np.ndarray]]:
-    """The merged tape and the merge order (indices into the concatenated feeds; None for one feed).
+def build_tape(feeds: Sequence[Any], markets: list) -> tuple[Tape, Optional[np.ndarray], np.ndarray]:
+    """The merged tape, the merge order (indices into the concatenated feeds; None for one feed) and
+    the merged event times.
 
     Events are ordered by time; ties keep trader order, then row order (a stable sort), so the same
     inputs always give the same sequence.
@@ -35,7 +36,7 @@ def build_tape(feeds: Sequence[Any], markets: list) -> tuple[Tape, Optional[np.n
     cols = [columns(f)[1] for f in feeds]
     if len(feeds) == 1:
         t, o, h, lo, c, v, side = cols[0]
-        return Tape(t, o, h, lo, c, v, side, None, markets, kinds), None
+        return Tape(t, o, h, lo, c, v, side, None, markets, kinds), None, t
     lengths = [len(col[0]) for col in cols]
     order = np.argsort(np.concatenate([col[0] for col in cols]), kind="stable")
     t, o, h, lo, c, v = (np.ascontiguousarray(np.concatenate([col[k] for col in cols])[order])  # type: ignore[misc]
@@ -45,4 +46,4 @@ def build_tape(feeds: Sequence[Any], markets: list) -> tuple[Tape, Optional[np.n
         side = np.concatenate([col[6] if col[6] is not None else np.zeros(n, np.int8)
                                for col, n in zip(cols, lengths)])[order]
     market_id = np.repeat(np.arange(len(feeds), dtype=np.int32), lengths)[order]
-    return Tape(t, o, h, lo, c, v, side, market_id, markets, kinds), order
+    return Tape(t, o, h, lo, c, v, side, market_id, markets, kinds), order, t
