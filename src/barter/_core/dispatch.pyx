@@ -165,10 +165,14 @@ def _check_equity(equity, Tape tape):
 
 @cython.boundscheck(False)  # i < tape.length, the length of every column (checked in Tape)
 @cython.wraparound(False)
-def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equity=None):
+def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equity=None,
+                   emit=None, drain=None):
     """Run Python ``generate_signal`` callbacks (one per market id, or None) over the tape.
 
-    ``equity``, if given, receives the portfolio equity after each event.
+    ``equity``, if given, receives the portfolio equity after each event. ``emit(view, signal,
+    fills_before)``, if given, is called after each event (the event stream; with None it costs one
+    branch). While ``pf.interrupt`` is set, ``drain(index)`` runs before the event (commands); it
+    returns True to stop. Returns the number of events processed.
     """
     cdef Py_ssize_t i
     cdef int32_t mid
@@ -189,6 +193,8 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
     i = 0
     try:
         while i < tape.length:
+            if pf.interrupt and drain is not None and drain(i):
+                break
             mid = _mid(tape, i)
             _load(view, tape, i, mid)
             price = view.close
@@ -206,21 +212,24 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
             value = portfolio_observe(pf, mid, t, pf.n_fills != fills)
             if record:
                 equity[i] = value
+            if emit is not None:
+                emit(view, result, fills)
             i += 1
     except BaseException as exc:
         if hasattr(exc, "add_note"):
             exc.add_note(f"while processing event {i} of {view.market} (time_ns={view.time_ns})")
         raise
-    return tape.length
+    return i
 
 
 @cython.boundscheck(False)  # i < tape.length == len(decisions) == len(strength) (checked below)
 @cython.wraparound(False)
 def run_decisions(Tape tape, PortfolioCore pf, const int8_t[::1] decisions,
-                  const double[::1] strength=None, double[::1] equity=None):
+                  const double[::1] strength=None, double[::1] equity=None, drain=None):
     """Run precomputed decisions: ``decisions[i]`` is a bit mask of decision codes
     (1 Long, 2 CloseLong, 4 Short, 8 CloseShort; 0 none) for event i; ``strength[i]`` (default
-    1.0) applies to each. No Python runs per event; the GIL is released.
+    1.0) applies to each. No Python runs per event (the GIL is released) except ``drain(index)``
+    while ``pf.interrupt`` is set, as in ``run_strategies``. Returns the number of events processed.
     """
     cdef Py_ssize_t i
     cdef int32_t mid
@@ -241,8 +250,14 @@ def run_decisions(Tape tape, PortfolioCore pf, const int8_t[::1] decisions,
         raise ValueError(f"portfolio has {pf.n_markets} markets, tape has {len(tape.markets)}")
     if tape.length and (np.min(decisions) < 0 or np.max(decisions) > 15):
         raise ValueError("decision codes must be bit masks in [0, 15]")
+    cdef bint stop = False
     with nogil:
         for i in range(tape.length):
+            if pf.interrupt and drain is not None:
+                with gil:
+                    stop = drain(i)
+                if stop:
+                    break
             mid = _mid(tape, i)
             t = time_ns[i]
             position_mark(&pf.positions[mid], close[i], t)
@@ -256,4 +271,6 @@ def run_decisions(Tape tape, PortfolioCore pf, const int8_t[::1] decisions,
             value = portfolio_observe(pf, mid, t, pf.n_fills != fills)
             if record:
                 equity[i] = value
-    return tape.length
+        else:
+            i = tape.length
+    return i

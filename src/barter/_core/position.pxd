@@ -1,7 +1,7 @@
 cimport cython
 from libc.stdint cimport int32_t, int64_t
 
-from barter._core.stats cimport EquityCurve, TradeSummary, equity_update
+from barter._core.stats cimport EquityCurve, TradeSummary, equity_catch_up, equity_update
 
 
 cdef enum:
@@ -79,6 +79,8 @@ cdef class PortfolioCore:
     cdef int64_t* first_ns         # first and latest event time per market
     cdef int64_t* last_ns
     cdef int64_t total_first_ns, total_last_ns
+    cdef int64_t* flat_ns          # latest event not fed to a curve because its equity was unchanged
+    cdef int64_t total_flat_ns
     cdef readonly int32_t n_open
     cdef bint one_curve             # one market whose equity curve is the portfolio's
     cdef readonly double starting_equity
@@ -93,24 +95,28 @@ cdef class PortfolioCore:
     cdef readonly Py_ssize_t n_exits
     cdef Py_ssize_t cap_exits
     cdef readonly Py_ssize_t n_refused
+    cdef public bint interrupt      # set by Python when a command waits; checked before each event
 
     cdef int on_signal(self, int32_t mid, const double* strengths, double price, int64_t t) except -1 nogil
     cdef int fill(self, int32_t mid, int decision, double quantity, double price, int64_t t) except -1 nogil
+    cdef int book(self, int32_t mid, int decision, double quantity, double price, int64_t t,
+                  Fees fees) except -1 nogil
     cdef double equity(self) noexcept nogil
     cdef double _hook_quantity(self, int32_t mid, int decision, double strength, double price,
                                int64_t t) except? -1.0
     cdef void _enter(self, int32_t mid, const Fill* f) noexcept nogil
     cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil
     cdef int _check_mid(self, int32_t mid) except -1
-    cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve,
+    cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve, int64_t flat_ns,
                           int64_t first_ns, int64_t last_ns, int32_t lo, int32_t hi)
 
 
 cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, bint filled) noexcept nogil:
-    """After each event: feed the equity curves that moved and return the portfolio equity.
+    """After each event: feed the equity curves and return the portfolio equity.
 
-    A curve is updated only when its equity can have changed (a position open, or a fill); time
-    under water and daily returns account for the skipped points when the next one arrives.
+    While a curve's equity cannot have changed (no position open, no fill) the event's time is only
+    remembered: the next update (or a read) first applies that latest unchanged point, which leaves
+    the same state as feeding every one of them, for the cost of a store per event.
     """
     cdef Position* p = &pf.positions[mid]
     cdef double equity
@@ -120,11 +126,17 @@ cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, b
         pf.total_first_ns = t
     pf.last_ns[mid] = t
     pf.total_last_ns = t
-    if (p.is_open or filled) and not pf.one_curve:
-        equity_update(&pf.market_curves[mid], t, pf.starting_equity + pf.realised[mid]
-                      + (p.unrealised_pnl if p.is_open else 0.0))
+    if not pf.one_curve:
+        if p.is_open or filled:
+            equity_catch_up(&pf.market_curves[mid], pf.flat_ns[mid])
+            equity_update(&pf.market_curves[mid], t, pf.starting_equity + pf.realised[mid]
+                          + (p.unrealised_pnl if p.is_open else 0.0))
+        else:
+            pf.flat_ns[mid] = t
     if pf.n_open == 0 and not filled:
+        pf.total_flat_ns = t
         return pf.bal.total
     equity = pf.equity()
+    equity_catch_up(&pf.total_curve, pf.total_flat_ns)
     equity_update(&pf.total_curve, t, equity)
     return equity

@@ -8,10 +8,11 @@ Everything here runs without the GIL except the optional Python order hook.
 """
 cimport cython
 from libc.math cimport floor, isfinite, isnan
-from libc.stdint cimport INT64_MAX, int32_t, int64_t
+from libc.stdint cimport INT64_MAX, INT64_MIN, int32_t, int64_t
 from libc.stdlib cimport calloc, free, realloc
 
-from barter._core.stats cimport (EquityCurve, TradeSummary, equity_init, equity_state, trades_init,
+from barter._core.stats cimport (EquityCurve, TradeSummary, equity_catch_up, equity_init, equity_state,
+                                 trades_init,
                                  trades_state, trades_update)
 
 import numpy as np
@@ -78,9 +79,10 @@ cdef class PortfolioCore:
         self.realised = <double*> calloc(n_markets, sizeof(double))
         self.first_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
         self.last_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
+        self.flat_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
         if (self.positions == NULL or self.fee_rates == NULL or self.market_stats == NULL
                 or self.market_curves == NULL or self.realised == NULL or self.first_ns == NULL
-                or self.last_ns == NULL):
+                or self.last_ns == NULL or self.flat_ns == NULL):
             raise MemoryError()
         for i in range(n_markets):
             exchange, slippage, network = fee_rates[i]
@@ -88,9 +90,11 @@ cdef class PortfolioCore:
             trades_init(&self.market_stats[i], starting_equity, risk_free_return)
             equity_init(&self.market_curves[i], starting_equity, risk_free_return)
             self.first_ns[i] = INT64_MAX
+            self.flat_ns[i] = INT64_MIN
         trades_init(&self.total_stats, starting_equity, risk_free_return)
         equity_init(&self.total_curve, starting_equity, risk_free_return)
         self.total_first_ns = INT64_MAX
+        self.total_flat_ns = INT64_MIN
         self.starting_equity = starting_equity
         # starting equity + realised + unrealised of the only market is then the portfolio equity
         self.one_curve = n_markets == 1 and starting_cash == starting_equity
@@ -108,6 +112,7 @@ cdef class PortfolioCore:
         free(self.realised)
         free(self.first_ns)
         free(self.last_ns)
+        free(self.flat_ns)
         free(self.fills)
         free(self.exits)
 
@@ -153,10 +158,15 @@ cdef class PortfolioCore:
         return 0.0 if q is None else float(q)
 
     cdef int fill(self, int32_t mid, int decision, double quantity, double price, int64_t t) except -1 nogil:
-        """Simulated execution at ``price`` and the seed's update_from_fill."""
+        """Simulated execution at ``price``: each fee = its rate × |quantity| × price."""
         cdef Fees* rate = &self.fee_rates[mid]
         cdef double value = price * (quantity if quantity >= 0.0 else -quantity)
-        cdef Fees fees = Fees(rate.exchange * value, rate.slippage * value, rate.network * value)
+        return self.book(mid, decision, quantity, price, t,
+                         Fees(rate.exchange * value, rate.slippage * value, rate.network * value))
+
+    cdef int book(self, int32_t mid, int decision, double quantity, double price, int64_t t,
+                  Fees fees) except -1 nogil:
+        """The seed's update_from_fill: a fill on a market with a position open exits it."""
         cdef Fill* f
         if (decision == CLOSE_LONG or decision == CLOSE_SHORT) != self.positions[mid].is_open:
             with gil:
@@ -164,7 +174,8 @@ cdef class PortfolioCore:
         if self.n_fills == self.cap_fills:
             _grow(<void**> &self.fills, &self.cap_fills, sizeof(Fill))
         f = &self.fills[self.n_fills]
-        f[0] = Fill(mid, decision, t, price, quantity, value, fees)
+        f[0] = Fill(mid, decision, t, price, quantity,
+                    price * (quantity if quantity >= 0.0 else -quantity), fees)
         self.n_fills += 1
         self.bal.time_ns = t
         if self.positions[mid].is_open:
@@ -263,6 +274,24 @@ cdef class PortfolioCore:
                   p.current_symbol_price, p.update_time_ns if time_ns < 0 else time_ns)
         return True
 
+    def apply_fill(self, int32_t mid, int decision, double quantity, double price, int64_t time_ns,
+                   fees):
+        """Book a recorded fill with its fee amounts ``(exchange, slippage, network)`` (replay)."""
+        self._check_mid(mid)
+        if not (isfinite(price) and price > 0.0 and isfinite(quantity) and quantity != 0.0):
+            raise ValueError(f"fill needs a finite price > 0 and quantity != 0, was {price!r}, {quantity!r}")
+        exchange, slippage, network = fees
+        self.book(mid, decision, quantity, price, time_ns, Fees(exchange, slippage, network))
+
+    def fill_record(self, Py_ssize_t k):
+        """Fill ``k`` (0-based, in order) as a dict."""
+        if not 0 <= k < self.n_fills:
+            raise IndexError(f"fill {k} of {self.n_fills}")
+        f = &self.fills[k]
+        return {"market_id": f.market_id, "decision": f.decision, "time_ns": f.time_ns, "price": f.price,
+                "quantity": f.quantity, "fill_value_gross": f.fill_value_gross,
+                "fees": (f.fees.exchange, f.fees.slippage, f.fees.network)}
+
     @property
     def balance(self):
         """(time_ns, total, available), quote currency."""
@@ -292,11 +321,11 @@ cdef class PortfolioCore:
                 cols[k][i] = v
         return cols
 
-    def exits_list(self):
-        """Every exited position, in exit order, as dicts."""
+    def exits_list(self, Py_ssize_t start=0):
+        """Exited positions from ``start`` on, in exit order, as dicts."""
         out = []
         cdef Py_ssize_t i
-        for i in range(self.n_exits):
+        for i in range(max(start, 0), self.n_exits):
             e = &self.exits[i]
             d = _position_dict(&e.entry)
             d.update(market_id=e.market_id, exit_time_ns=e.exit_time_ns,
@@ -316,24 +345,27 @@ cdef class PortfolioCore:
     def market_statistics(self, int32_t mid):
         """Trade, equity-curve and activity state of market ``mid`` (dicts of plain values)."""
         self._check_mid(mid)
-        return self._statistics(&self.market_stats[mid],
-                                &self.total_curve if self.one_curve else &self.market_curves[mid],
+        if self.one_curve:
+            return self.total_statistics()
+        return self._statistics(&self.market_stats[mid], &self.market_curves[mid], self.flat_ns[mid],
                                 self.first_ns[mid], self.last_ns[mid], mid, mid + 1)
 
     def total_statistics(self):
-        return self._statistics(&self.total_stats, &self.total_curve, self.total_first_ns,
-                                self.total_last_ns, 0, self.n_markets)
+        return self._statistics(&self.total_stats, &self.total_curve, self.total_flat_ns,
+                                self.total_first_ns, self.total_last_ns, 0, self.n_markets)
 
-    cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve,
+    cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve, int64_t flat_ns,
                           int64_t first_ns, int64_t last_ns, int32_t lo, int32_t hi):
         """Time held by the positions of markets lo..hi-1 still open counts toward exposure, up to
         the latest event."""
         cdef int64_t open_ns = 0
         cdef int32_t i
+        cdef EquityCurve now = curve[0]
+        equity_catch_up(&now, flat_ns)  # on a copy: reading changes nothing
         for i in range(lo, hi):
             if self.positions[i].is_open:
                 open_ns += last_ns - self.positions[i].enter_time_ns
-        return {"trades": trades_state(trades), "equity": equity_state(curve),
+        return {"trades": trades_state(trades), "equity": equity_state(&now),
                 "first_ns": first_ns if first_ns != INT64_MAX else 0, "last_ns": last_ns,
                 "open_holding_ns": open_ns}
 

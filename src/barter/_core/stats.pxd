@@ -60,6 +60,7 @@ cdef void downside_push(Downside* d, double x) noexcept nogil
 cdef void drawdowns_update(Drawdowns* d, int64_t t, double equity) noexcept nogil
 cdef void equity_init(EquityCurve* c, double starting_equity, double target) noexcept nogil
 cdef void equity_update(EquityCurve* c, int64_t t, double equity) noexcept nogil
+cdef void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil
 cdef void trades_init(TradeSummary* s, double starting_equity, double target) noexcept nogil
 cdef void trades_update(TradeSummary* s, int64_t enter_ns, int64_t exit_ns, double pnl_return,
                         double pnl, double equity) noexcept nogil

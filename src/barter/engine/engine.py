@@ -5,20 +5,24 @@ so the same inputs always give the same fills. The per-event order is the seed's
 """
 from __future__ import annotations
 
+import queue
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
 from barter._core.dispatch import Signal, run_decisions, run_strategies
+from barter.engine.commands import Command, ExitAllPositions, ExitPosition, FetchOpenPositions, Terminate
+from barter.engine.events import CommandReply, SessionStart
+from barter.engine.stream import Emitter, as_listener
 from barter.engine.tape import build_tape
-from barter.errors import ConfigError
+from barter.errors import ConfigError, UnknownMarket
 from barter.execution.simulated import SimulatedExecution
 from barter.instrument import Market
 from barter.portfolio.portfolio import Portfolio
 from barter.statistic.summary import SummaryTable
-from barter.strategy.base import PrecomputedSignals, Strategy
+from barter.strategy.base import PrecomputedSignals, SignalForceExit, Strategy
 from barter.decision import Decision
 
 
@@ -52,9 +56,13 @@ class Engine:
     portfolio : Portfolio
     record_equity : bool
         Keep the portfolio equity after every event (``equity`` after ``run``).
+    listeners : iterable
+        Receive every event in order (see ``barter.engine.events``): callables, queues (anything
+        with ``put``) or sinks such as ``JsonLinesSink``. More can be added with ``subscribe``.
     """
 
-    def __init__(self, traders: Sequence[Trader], portfolio: Portfolio, *, record_equity: bool = True) -> None:
+    def __init__(self, traders: Sequence[Trader], portfolio: Portfolio, *, record_equity: bool = True,
+                 listeners: Iterable[Any] = ()) -> None:
         if not traders:
             raise ConfigError("an engine needs at least one trader")
         self.traders = list(traders)
@@ -65,31 +73,103 @@ class Engine:
         self.equity: Optional[np.ndarray] = None
         self.events = 0
         self.elapsed_s = 0.0
+        self.terminated = False
+        self._listeners = [as_listener(x) for x in listeners]
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._emitter: Optional[Emitter] = None
 
     @property
     def markets(self) -> list[Market]:
         return [t.market for t in self.traders]
 
+    def subscribe(self, listener: Any) -> None:
+        """Add a listener (before ``run``)."""
+        self._listeners.append(as_listener(listener))
+
+    def send(self, command: Command) -> None:
+        """Queue a command, from any thread; it runs before the next market event."""
+        self._commands.put(command)
+        if self.portfolio._core is not None:
+            self.portfolio._core.interrupt = True
+
     def run(self) -> None:
-        """Backtest: process every event of every trader, merged by time; returns when all end."""
+        """Backtest: process every event of every trader, merged by time; returns when all end or
+        on ``Terminate``."""
         if self.equity is not None:
             raise ConfigError("this engine has already run; build a new one")
         core = self.portfolio.bind(self.markets, [t.execution.rates() for t in self.traders])
         tape, order, self.time_ns = build_tape([t.data for t in self.traders], self.markets)
         equity = np.empty(tape.length) if self.record_equity else None
+        if self._listeners:
+            self._emitter = Emitter(self.portfolio, self._listeners)
+            self._emitter.publish(SessionStart(int(self.time_ns[0]) if tape.length else 0, self.engine_id,
+                                               tuple(self.markets), self.portfolio.starting_cash,
+                                               self.portfolio.statistic_config))
+        core.interrupt = not self._commands.empty()
         started = time.perf_counter()
-        if all(isinstance(t.strategy, PrecomputedSignals) for t in self.traders):
+        if self._emitter is None and all(isinstance(t.strategy, PrecomputedSignals) for t in self.traders):
             decisions, strength = _merged_decisions(self.traders, order)
-            run_decisions(tape, core, decisions, strength, equity)
+            self.events = run_decisions(tape, core, decisions, strength, equity, self._drain)
         else:
-            run_strategies(tape, core, [_callback(t.strategy) for t in self.traders], equity)
+            self.events = run_strategies(tape, core, [_callback(t.strategy) for t in self.traders], equity,
+                                         self._emitter, self._drain)
         self.elapsed_s = time.perf_counter() - started
-        self.events = tape.length
-        self.equity = equity if equity is not None else np.empty(0)
+        self.equity = equity[:self.events] if equity is not None else np.empty(0)
+        self.time_ns = self.time_ns[:self.events]
 
     def summary(self) -> SummaryTable:
         """The seed's table: one row per market and a ``Total`` row."""
         return self.portfolio.summary()
+
+    # -- commands, run between market events by the loop -------------------------------------
+
+    def _drain(self, index: int) -> bool:
+        """Run queued commands before event ``index``; True stops the run."""
+        self.portfolio.core.interrupt = False
+        t = int(self.time_ns[index]) if self.time_ns is not None else 0
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return False
+            if self._execute(command, t):
+                return True
+
+    def _execute(self, command: Command, t: int) -> bool:
+        if isinstance(command, Terminate):
+            self._execute(ExitAllPositions(), t)
+            self.terminated = True
+            self._reply(CommandReply(t, "Terminate", result=command.reason))
+            return True
+        if isinstance(command, ExitPosition):
+            try:
+                self._force_exit(self.portfolio.market_id(command.market), t)
+            except UnknownMarket as exc:
+                self._reply(CommandReply(t, "ExitPosition", command.market, error=str(exc)))
+        elif isinstance(command, ExitAllPositions):
+            for mid, market in enumerate(self.markets):
+                if self.portfolio.position(market) is not None:
+                    self._force_exit(mid, t)
+        elif isinstance(command, FetchOpenPositions):
+            positions = self.portfolio.open_positions()
+            command.reply.set_result(positions)
+            self._reply(CommandReply(t, "FetchOpenPositions", result=positions))
+        else:
+            self._reply(CommandReply(t, type(command).__name__, error=f"unknown command {command!r}"))
+        return False
+
+    def _force_exit(self, mid: int, t: int) -> None:
+        """The seed's SignalForceExit: exit at the last marked price, bypassing allocator and risk."""
+        core = self.portfolio.core
+        if self._emitter is not None:
+            self._emitter.publish(SignalForceExit(self.markets[mid], t))
+        fills = core.n_fills
+        if core.force_exit(mid) and self._emitter is not None:
+            self._emitter.publish_fills(fills)
+
+    def _reply(self, reply: CommandReply) -> None:
+        if self._emitter is not None:
+            self._emitter.publish(reply)
 
 
 def _merged_decisions(traders: Sequence[Trader], order: Optional[np.ndarray]):

@@ -113,6 +113,13 @@ class Portfolio:
     def open_positions(self) -> list[Position]:
         return [p for p in (self.position(m) for m in self.markets) if p is not None]
 
+    def exited_position(self, k: int) -> Position:
+        """Exited position ``k`` (0-based, in exit order)."""
+        records = self.core.exits_list(k)
+        if k < 0 or not records:
+            raise IndexError(f"exited position {k} of {self.core.n_exits}")
+        return Position.from_core(self.engine_id, self.markets[records[0]["market_id"]], records[0])
+
     def exited_positions(self) -> list[Position]:
         """Every exited position, in exit order."""
         return [Position.from_core(self.engine_id, self.markets[d["market_id"]], d)

@@ -1,0 +1,90 @@
+"""Events the engine streams to listeners (the seed's ``Event``), in the order they happen.
+
+Per market event, as the seed's trader (SEED.md §6): the ``MarketEvent``; a ``SignalEvent`` if the
+strategy advised; a ``PositionUpdate`` if a position was open when marked; then for a fill the
+``OrderEvent``, ``FillEvent``, ``PositionNew`` or ``PositionExit``, and ``BalanceUpdate``. Commands
+add ``SignalForceExit`` (then the same order/fill events) and ``CommandReply``. The stream starts
+with ``SessionStart``, which carries what a replay needs. Times are UNIX ns UTC.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+from barter.data.event import MarketEvent
+from barter.decision import Decision
+from barter.execution.events import FillEvent, OrderEvent
+from barter.instrument import Market
+from barter.portfolio.position import Balance, Position
+from barter.statistic.summary import StatisticConfig
+from barter.strategy.base import SignalForceExit
+
+
+@dataclass(frozen=True, slots=True)
+class SessionStart:
+    """First event of a stream: the portfolio's configuration and its markets (ids by position)."""
+
+    time_ns: int
+    engine_id: str
+    markets: tuple[Market, ...]
+    starting_cash: float
+    statistic_config: StatisticConfig
+
+
+@dataclass(frozen=True, slots=True)
+class SignalEvent:
+    """The strategy's advice for ``market``: ``{Decision: strength}``."""
+
+    time_ns: int
+    market: Market
+    signals: dict[Decision, float]
+
+
+@dataclass(frozen=True, slots=True)
+class PositionUpdate:
+    """An open position marked to market (money in quote currency)."""
+
+    time_ns: int
+    market: Market
+    position_id: str
+    current_symbol_price: float
+    current_value_gross: float
+    unrealised_profit_loss: float
+
+
+@dataclass(frozen=True, slots=True)
+class PositionNew:
+    time_ns: int
+    market: Market
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class PositionExit:
+    time_ns: int
+    market: Market
+    position: Position
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceUpdate:
+    """The balance after a fill on ``market``."""
+
+    time_ns: int
+    market: Market
+    balance: Balance
+
+
+@dataclass(frozen=True, slots=True)
+class CommandReply:
+    """The answer to a command: ``result`` (e.g. open positions) or ``error`` (a message)."""
+
+    time_ns: int
+    command: str
+    market: Optional[Market] = None
+    result: Any = None
+    error: Optional[str] = None
+
+
+Event = Union[SessionStart, MarketEvent, SignalEvent, SignalForceExit, PositionUpdate, OrderEvent, FillEvent,
+              PositionNew, PositionExit, BalanceUpdate, CommandReply]

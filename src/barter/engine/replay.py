@@ -1,0 +1,52 @@
+"""Rebuild a portfolio from a recorded event stream alone (event sourcing).
+
+Market events re-mark positions and feed the equity curves exactly as the loop did; fills are
+booked with their recorded fees. A ``SignalForceExit`` (from a command) closes the previous market
+event first, because the engine drains commands between events.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from barter.data.event import Candle, MarketEvent
+from barter.engine.events import CommandReply, Event, SessionStart
+from barter.errors import DataError
+from barter.execution.events import FillEvent
+from barter.portfolio.portfolio import Portfolio
+from barter.strategy.base import SignalForceExit
+
+
+def replay(events: Iterable[Event]) -> Portfolio:
+    """The portfolio a run ended with, from its event stream (which starts with ``SessionStart``)."""
+    stream = iter(events)
+    start = next(stream, None)
+    if not isinstance(start, SessionStart):
+        raise DataError(f"an event stream starts with SessionStart, this one with {type(start).__name__}")
+    portfolio = Portfolio(starting_cash=start.starting_cash, statistic_config=start.statistic_config,
+                          engine_id=start.engine_id)
+    core = portfolio.bind(list(start.markets), [(0.0, 0.0, 0.0)] * len(start.markets))
+    pending: Optional[list] = None  # [market id, time, filled] of the market event being replayed
+
+    def close_event() -> None:
+        nonlocal pending
+        if pending is not None:
+            core.observe(*pending)
+            pending = None
+
+    for event in stream:
+        if isinstance(event, MarketEvent):
+            close_event()
+            mid = portfolio.market_id(event.market)
+            price = event.kind.close if isinstance(event.kind, Candle) else event.kind.price
+            core.mark(mid, price, event.exchange_time_ns)
+            pending = [mid, event.exchange_time_ns, False]
+        elif isinstance(event, (SignalForceExit, CommandReply)):
+            close_event()
+        elif isinstance(event, FillEvent):
+            core.apply_fill(portfolio.market_id(event.market), int(event.decision), event.quantity,
+                            event.price, event.time_ns,
+                            (event.fees.exchange, event.fees.slippage, event.fees.network))
+            if pending is not None:
+                pending[2] = True
+    close_event()
+    return portfolio

@@ -1,0 +1,111 @@
+"""The event stream: listeners, a JSON-lines file sink, and the emitter the loop calls per event."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional, Union
+
+from barter._core.dispatch import MarketView, Signal
+from barter.decision import Decision
+from barter.engine import codec
+from barter.engine.events import (BalanceUpdate, Event, PositionExit, PositionNew, PositionUpdate,
+                                  SignalEvent)
+from barter.execution.events import Fees, FillEvent, OrderEvent
+from barter.instrument import Market
+from barter.portfolio.portfolio import Portfolio
+from barter.portfolio.position import Position
+
+Listener = Callable[[Event], Any]
+
+
+def as_listener(target: Any) -> Listener:
+    """A callable, a queue (anything with ``put``) or a sink, as one callable."""
+    if hasattr(target, "put") and not callable(target):
+        return target.put
+    if callable(target):
+        return target
+    raise TypeError(f"a listener must be callable or have put(), was {type(target).__name__}")
+
+
+class JsonLinesSink:
+    """Writes each event as one JSON line (``codec.dumps``); ``read_events`` reads them back."""
+
+    def __init__(self, path: Union[str, Path]) -> None:
+        self.path = Path(path)
+        self._file: Optional[io.TextIOWrapper] = open(self.path, "w", encoding="utf-8")
+
+    def __call__(self, event: Event) -> None:
+        if self._file is None:
+            raise ValueError(f"{self.path} is closed")
+        self._file.write(codec.dumps(event))
+        self._file.write("\n")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> JsonLinesSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_events(path: Union[str, Path]) -> Iterator[Event]:
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield codec.loads(line)
+
+
+class Emitter:
+    """Builds the events of each processed market event from the view and the portfolio's records.
+
+    Called by the compiled loop only when someone listens, so the stream costs nothing otherwise.
+    """
+
+    def __init__(self, portfolio: Portfolio, listeners: list[Listener]) -> None:
+        self.portfolio = portfolio
+        self.listeners = listeners
+        self.exits_seen = 0
+
+    def publish(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def __call__(self, view: MarketView, signal: Optional[Signal], fills_before: int) -> None:
+        market, t = view.market, view.time_ns
+        self.publish(view.copy())
+        if signal is not None:
+            self.publish(SignalEvent(t, market, signal.signals))
+        update = self._marked_position(market, fills_before)
+        if update is not None:
+            self.publish(PositionUpdate(t, market, update.position_id, update.current_symbol_price,
+                                        update.current_value_gross, update.unrealised_profit_loss))
+        self.publish_fills(fills_before)
+
+    def _marked_position(self, market: Market, fills_before: int) -> Optional[Position]:
+        """The position as marked this event, before any fill of the event changed it."""
+        core = self.portfolio.core
+        if core.n_fills > fills_before and core.n_exits > self.exits_seen:
+            return self.portfolio.exited_position(self.exits_seen)  # its entry state holds the mark
+        if core.n_fills > fills_before:
+            return None  # entered this event: not open when marked
+        return self.portfolio.position(market)
+
+    def publish_fills(self, start: int) -> None:
+        """Order, fill, position and balance events of fills ``start`` .. the latest."""
+        portfolio, core = self.portfolio, self.portfolio.core
+        for k in range(start, core.n_fills):
+            f = core.fill_record(k)
+            market, t, decision = portfolio.markets[f["market_id"]], f["time_ns"], Decision(f["decision"])
+            self.publish(OrderEvent(t, market, decision, f["price"], f["quantity"]))
+            self.publish(FillEvent(t, market, decision, f["price"], f["quantity"], f["fill_value_gross"],
+                                   Fees(*f["fees"])))
+            if decision.is_entry:
+                self.publish(PositionNew(t, market, portfolio.position(market)))  # type: ignore[arg-type]
+            else:
+                self.publish(PositionExit(t, market, portfolio.exited_position(self.exits_seen)))
+                self.exits_seen += 1
+            self.publish(BalanceUpdate(t, market, portfolio.balance))

@@ -1,0 +1,185 @@
+"""The event stream, commands and replay: every event in order, and a replay equal to the run."""
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import Future
+
+import numpy as np
+import pytest
+
+from barter import Engine, InstrumentKind, Market, Trader
+from barter.data import HistoricalCandles, MarketEvent
+from barter.engine.commands import ExitAllPositions, ExitPosition, FetchOpenPositions, Terminate
+from barter.engine.events import (BalanceUpdate, CommandReply, PositionExit, PositionNew, PositionUpdate,
+                                  SessionStart, SignalEvent)
+from barter.engine.replay import replay
+from barter.engine.stream import JsonLinesSink, read_events
+from barter.execution import Fees, FillEvent, OrderEvent, SimulatedExecution
+from barter.portfolio import DefaultAllocator, Portfolio
+from barter.strategy import PrecomputedSignals, Signal, Strategy
+from barter.strategy.base import SignalForceExit
+
+MIN = 60 * 10**9
+MARKETS = [Market("binance", (base, "usdt", InstrumentKind.SPOT)) for base in ("btc", "eth", "sol", "xrp", "ada")]
+
+
+def candles(closes, start=0):
+    c = np.asarray(closes, dtype=float)
+    return HistoricalCandles.from_arrays(start + MIN * np.arange(len(c), dtype=np.int64), c, c, c, c, np.ones(len(c)))
+
+
+class Scripted(Strategy):
+    def __init__(self, signals, hook=None):
+        self.signals, self.hook, self.i = list(signals), hook, 0
+
+    def generate_signal(self, market):
+        if self.hook:
+            self.hook(self.i, market)
+        self.i += 1
+        return self.signals[self.i - 1]
+
+
+def engine_of(traders, listeners=(), cash=10_000.0):
+    portfolio = Portfolio(starting_cash=cash, allocator=DefaultAllocator(100.0, size_decimals=None),
+                          engine_id="test-engine")
+    return Engine(traders, portfolio, listeners=listeners)
+
+
+def random_traders(n_markets, n_events, seed):
+    rng = np.random.default_rng(seed)
+    traders = []
+    for m in range(n_markets):
+        closes = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, n_events)))
+        codes = rng.choice([0, 0, 0, 1, 2, 4, 8, 9, 6], size=n_events).astype(np.int8)
+        traders.append(Trader(MARKETS[m], candles(closes, start=m), PrecomputedSignals(codes),
+                              SimulatedExecution(Fees(exchange=0.001, slippage=0.0005))))
+    return traders
+
+
+def test_events_come_in_the_seeds_order():
+    events = []
+    engine = engine_of([Trader(MARKETS[0], candles([100.0, 110.0, 120.0]),
+                               Scripted([Signal.long(), None, Signal.close_long()]))], [events.append])
+    engine.run()
+    kinds = [type(e) for e in events]
+    assert kinds == [SessionStart,
+                     MarketEvent, SignalEvent, OrderEvent, FillEvent, PositionNew, BalanceUpdate,
+                     MarketEvent, PositionUpdate,
+                     MarketEvent, SignalEvent, PositionUpdate, OrderEvent, FillEvent, PositionExit, BalanceUpdate]
+    update = events[8]
+    assert update.current_symbol_price == 110.0 and update.unrealised_profit_loss == pytest.approx(10.0)
+    assert events[11].current_symbol_price == 120.0  # the mark before the exit fill
+    assert events[14].position.realised_profit_loss == pytest.approx(20.0)
+    assert events[15].balance.total == pytest.approx(10_020.0)
+
+
+def test_no_listener_no_events_and_same_result():
+    quiet = engine_of(random_traders(2, 300, 1))
+    quiet.run()
+    events = []
+    loud = engine_of(random_traders(2, 300, 1), [events.append])
+    loud.run()
+    assert quiet.portfolio.balance == loud.portfolio.balance
+    np.testing.assert_array_equal(quiet.equity, loud.equity)
+    assert sum(isinstance(e, FillEvent) for e in events) == quiet.portfolio.core.n_fills
+
+
+def test_five_market_runs_are_identical_and_replay_equals_the_run(tmp_path):
+    streams = []
+    for run in range(2):
+        with JsonLinesSink(tmp_path / f"run{run}.jsonl") as sink:
+            engine = engine_of(random_traders(5, 400, 7), [sink])
+            engine.run()
+        streams.append((tmp_path / f"run{run}.jsonl").read_bytes())
+    assert streams[0] == streams[1] and len(streams[0]) > 0  # byte for byte
+    rebuilt = replay(read_events(tmp_path / "run1.jsonl"))
+    assert_same_state(engine.portfolio, rebuilt)
+
+
+def test_replay_after_commands_equals_the_run(tmp_path):
+    traders = random_traders(3, 300, 3)
+    engine = engine_of(traders)
+
+    def hook(i, market):
+        if i == 100:
+            engine.send(ExitAllPositions())
+        if i == 150:
+            engine.send(ExitPosition(MARKETS[1]))
+    traders[0] = Trader(MARKETS[0], traders[0].data, Scripted([Signal.long()] * 300, hook), traders[0].execution)
+    with JsonLinesSink(tmp_path / "run.jsonl") as sink:
+        engine = engine_of(traders, [sink])
+        engine.run()
+    events = list(read_events(tmp_path / "run.jsonl"))
+    assert any(isinstance(e, SignalForceExit) for e in events)
+    assert_same_state(engine.portfolio, replay(events))
+
+
+def assert_same_state(original, rebuilt):
+    assert rebuilt.balance == original.balance
+    assert rebuilt.open_positions() == original.open_positions()
+    assert rebuilt.exited_positions() == original.exited_positions()
+    for a, b in zip(original.summary().rows, rebuilt.summary().rows):
+        da, db = a.to_dict(), b.to_dict()
+        assert da.keys() == db.keys()
+        for key in da:
+            assert da[key] == db[key] or (math.isnan(da[key]) and math.isnan(db[key])), key
+
+
+def test_commands_during_a_backtest():
+    replies: list = []
+    fetch = FetchOpenPositions()
+    events: list = []
+
+    def hook(i, market):
+        if i == 2:
+            engine.send(fetch)
+            engine.send(ExitPosition(Market("kraken", ("btc", "usd"))))  # unknown: an error reply
+        if i == 4:
+            engine.send(Terminate("done"))
+
+    engine = engine_of([Trader(MARKETS[0], candles([100.0] * 10), Scripted([Signal.long()] + [None] * 9, hook))],
+                       [events.append])
+    engine.run()
+    replies = [e for e in events if isinstance(e, CommandReply)]
+    assert [r.command for r in replies] == ["FetchOpenPositions", "ExitPosition", "Terminate"]
+    assert len(fetch.reply.result()) == 1 and fetch.reply.result()[0].market == MARKETS[0]
+    assert "kraken" in replies[1].error
+    assert engine.terminated and engine.events == 5 and len(engine.equity) == 5
+    assert engine.portfolio.open_positions() == []  # Terminate exits all first, as the seed
+
+
+def test_commands_work_with_precomputed_decisions():
+    codes = np.array([1, 0, 0, 0, 0, 0], dtype=np.int8)
+    engine = engine_of([Trader(MARKETS[0], candles([100.0, 101, 102, 103, 104, 105]), PrecomputedSignals(codes))])
+    engine.send(FetchOpenPositions())
+    engine.run()
+    assert engine.events == 6
+    engine2 = engine_of([Trader(MARKETS[0], candles([100.0, 101, 102]), PrecomputedSignals(codes[:3]))])
+    engine2.send(Terminate())
+    engine2.run()
+    assert engine2.events == 0 and engine2.terminated
+
+
+def test_a_command_from_another_thread_is_answered_while_running():
+    started, answered = threading.Event(), Future()
+    fetch = FetchOpenPositions()
+
+    def hook(i, market):
+        if i == 10:
+            started.set()
+
+    def client():
+        started.wait(10)
+        engine.send(fetch)
+        answered.set_result(fetch.reply.result(timeout=10))
+
+    n = 200_000
+    engine = engine_of([Trader(MARKETS[0], candles(np.full(n, 100.0)),
+                               Scripted([Signal.long()] + [None] * (n - 1), hook))])
+    thread = threading.Thread(target=client)
+    thread.start()
+    engine.run()
+    thread.join(10)
+    positions = answered.result(timeout=1)
+    assert len(positions) == 1 and positions[0].quantity == 1.0
