@@ -72,13 +72,14 @@ cdef void welford_push_block(Welford* w, const double* xs, Py_ssize_t n) noexcep
     """
     cdef Py_ssize_t i
     cdef double shift = w.shift if w.n else xs[0]
-    cdef double total = 0.0, lo = xs[0], hi = xs[0], mean, d, dev = 0.0, sq = 0.0
+    cdef double total = 0.0, shifted = 0.0, lo = xs[0], hi = xs[0], mean, d, dev = 0.0, sq = 0.0
     cdef Welford b
     for i in range(n):
         total += xs[i]
+        shifted += xs[i] - shift  # the mean comes from shifted values: no overflow, no offset loss
         lo = xs[i] if xs[i] < lo else lo
         hi = xs[i] if xs[i] > hi else hi
-    mean = total / n - shift
+    mean = shifted / n
     for i in range(n):
         d = (xs[i] - shift) - mean
         dev += d
