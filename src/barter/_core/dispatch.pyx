@@ -135,13 +135,7 @@ cdef class Tape:
             raise ValueError(f"need one kind per market, got {len(self.kinds)} for {len(markets)}")
 
 
-# The two helpers below are called only with 0 <= i < tape.length, the length of every column.
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef inline int32_t _mid(Tape tape, Py_ssize_t i) noexcept nogil:
-    return tape.market_id[i] if tape.has_market_id else 0
-
-
+# Called only with 0 <= i < tape.length, the length of every column.
 @cython.boundscheck(False)
 @cython.wraparound(False)
 cdef inline void _load(MarketView view, Tape tape, Py_ssize_t i, int32_t mid) noexcept:
@@ -184,6 +178,8 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
     cdef object cb = callbacks[0]
     cdef object result
     cdef bint single = not tape.has_market_id
+    cdef bint many = tape.has_market_id            # locals: not re-read from the tape per event
+    cdef const int32_t[::1] market_id = tape.market_id if many else None
     _check_equity(equity, tape)
     if len(callbacks) != len(tape.markets):
         raise ValueError(f"need one callback per market, got {len(callbacks)} for {len(tape.markets)}")
@@ -195,7 +191,7 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
         while i < tape.length:
             if pf.interrupt and drain is not None and drain(i):
                 break
-            mid = _mid(tape, i)
+            mid = market_id[i] if many else 0
             _load(view, tape, i, mid)
             price = view.close
             t = view.time_ns
@@ -242,6 +238,8 @@ def run_decisions(Tape tape, PortfolioCore pf, const int8_t[::1] decisions,
     cdef bint has_strength = strength is not None
     cdef const double[::1] close = tape.close        # locals: the loop keeps data pointers in registers
     cdef const int64_t[::1] time_ns = tape.time_ns
+    cdef bint many = tape.has_market_id
+    cdef const int32_t[::1] market_id = tape.market_id if many else None
     cdef int64_t t
     _check_equity(equity, tape)
     if len(decisions) != tape.length or (has_strength and len(strength) != tape.length):
@@ -258,7 +256,7 @@ def run_decisions(Tape tape, PortfolioCore pf, const int8_t[::1] decisions,
                     stop = drain(i)
                 if stop:
                     break
-            mid = _mid(tape, i)
+            mid = market_id[i] if many else 0
             t = time_ns[i]
             position_mark(&pf.positions[mid], close[i], t)
             code = decisions[i]
