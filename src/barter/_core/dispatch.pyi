@@ -59,8 +59,16 @@ class Tape:
                  side: Optional[npt.NDArray[np.int8]], market_id: Optional[npt.NDArray[np.int32]],
                  markets: list[Any], kinds: Sequence[int]) -> None: ...
 
+class Dispatcher:
+    """The loop's per-event work for events arriving one at a time (live and paper trading)."""
+    callbacks: list[Any]  # per market: generate_signal(view) -> Signal | None, or None
+    def __init__(self, pf: PortfolioCore, callbacks: list[Any],
+                 markets: list[Any], emit: Optional[Callable[[MarketView, Optional[Signal], int], None]] = None) -> None: ...
+    def process(self, mid: int, time_ns: int, kind: int, open: float, high: float, low: float, close: float,
+                volume: float, side: int = 0) -> float: ...
+
 def run_strategies(tape: Tape, pf: PortfolioCore,
-                   callbacks: list[Optional[Callable[[MarketView], Optional[Signal]]]],
+                   callbacks: list[Any],
                    equity: Optional[npt.NDArray[np.float64]] = None,
                    emit: Optional[Callable[[MarketView, Optional[Signal], int], None]] = None,
                    drain: Optional[Callable[[int], bool]] = None) -> int: ...

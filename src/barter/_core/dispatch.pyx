@@ -157,6 +157,37 @@ def _check_equity(equity, Tape tape):
         raise ValueError(f"equity buffer has {len(equity)} rows, tape has {tape.length}")
 
 
+cdef inline int _step(PortfolioCore pf, MarketView view, object cb, object emit, double* equity) except -1:
+    """One loaded event, in the seed's order: strategy, mark, signal -> order -> fill, statistics,
+    then the event stream. Writes the portfolio equity after the event to ``equity``."""
+    cdef int32_t mid = view.market_id
+    cdef int64_t t = view.time_ns
+    cdef Py_ssize_t fills
+    cdef object result = cb(view) if cb is not None else None
+    position_mark(&pf.positions[mid], view.close, t)
+    fills = pf.n_fills
+    if result is not None:
+        if type(result) is not Signal:
+            raise StrategyError(f"generate_signal must return a Signal or None, returned "
+                                f"{type(result).__name__} for {view.market} at time_ns={t}")
+        pf.on_signal(mid, (<Signal> result).strengths, view.close, t)
+    equity[0] = portfolio_observe(pf, mid, t, pf.n_fills != fills)
+    if emit is not None:
+        emit(view, result, fills)
+    return 0
+
+
+cdef inline void _note(BaseException exc, MarketView view, str where):
+    """Say where an error happened: a note for people, attributes for the engine's error event."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(where)
+    try:
+        exc.barter_market = view.market
+        exc.barter_time_ns = view.time_ns
+    except AttributeError:
+        pass
+
+
 @cython.boundscheck(False)  # i < tape.length, the length of every column (checked in Tape)
 @cython.wraparound(False)
 def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equity=None,
@@ -168,16 +199,12 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
     branch). While ``pf.interrupt`` is set, ``drain(index)`` runs before the event (commands); it
     returns True to stop. Returns the number of events processed.
     """
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i = 0
     cdef int32_t mid
-    cdef double price, value
-    cdef int64_t t
-    cdef Py_ssize_t fills
+    cdef double value
     cdef bint record = equity is not None
     cdef MarketView view = MarketView()
     cdef object cb = callbacks[0]
-    cdef object result
-    cdef bint single = not tape.has_market_id
     cdef bint many = tape.has_market_id            # locals: not re-read from the tape per event
     cdef const int32_t[::1] market_id = tape.market_id if many else None
     _check_equity(equity, tape)
@@ -186,36 +213,62 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
     if pf.n_markets != len(tape.markets):
         raise ValueError(f"portfolio has {pf.n_markets} markets, tape has {len(tape.markets)}")
     view.market_id = -1
-    i = 0
     try:
         while i < tape.length:
             if pf.interrupt and drain is not None and drain(i):
                 break
             mid = market_id[i] if many else 0
             _load(view, tape, i, mid)
-            price = view.close
-            t = view.time_ns
-            if not single:
+            if many:
                 cb = callbacks[mid]
-            result = cb(view) if cb is not None else None
-            position_mark(&pf.positions[mid], price, t)
-            fills = pf.n_fills
-            if result is not None:
-                if type(result) is not Signal:
-                    raise StrategyError(f"generate_signal must return a Signal or None, returned "
-                                        f"{type(result).__name__} for {view.market} at time_ns={t}")
-                pf.on_signal(mid, (<Signal> result).strengths, price, t)
-            value = portfolio_observe(pf, mid, t, pf.n_fills != fills)
+            _step(pf, view, cb, emit, &value)
             if record:
                 equity[i] = value
-            if emit is not None:
-                emit(view, result, fills)
             i += 1
     except BaseException as exc:
-        if hasattr(exc, "add_note"):
-            exc.add_note(f"while processing event {i} of {view.market} (time_ns={view.time_ns})")
+        _note(exc, view, f"while processing event {i} of {view.market} (time_ns={view.time_ns})")
         raise
     return i
+
+
+@cython.final
+cdef class Dispatcher:
+    """The loop's per-event work for events that arrive one at a time (live and paper trading).
+
+    Same order and accounting as ``run_strategies``; ``process`` returns the equity afterwards.
+    """
+
+    cdef PortfolioCore pf
+    cdef public list callbacks
+    cdef list markets
+    cdef MarketView view
+    cdef object emit
+
+    def __init__(self, PortfolioCore pf, list callbacks, list markets, emit=None):
+        if not (len(callbacks) == len(markets) == pf.n_markets):
+            raise ValueError(f"need one callback and market per portfolio market ({pf.n_markets})")
+        self.pf, self.callbacks, self.markets, self.emit = pf, callbacks, markets, emit
+        self.view = MarketView()
+        self.view.market_id = -1
+
+    cpdef double process(self, int32_t mid, int64_t time_ns, int kind, double open, double high, double low,
+                         double close, double volume, int side=0) except? -1.0:
+        cdef MarketView view = self.view
+        cdef double value
+        if mid < 0 or mid >= self.pf.n_markets:
+            raise IndexError(f"market id must be in [0, {self.pf.n_markets}), was {mid}")
+        for x in (open, high, low, close):
+            if not (isfinite(x) and x > 0.0):
+                raise ValueError(f"prices must be finite and > 0, got {open!r}, {high!r}, {low!r}, {close!r}")
+        view.time_ns, view.open, view.high, view.low, view.close = time_ns, open, high, low, close
+        view.volume, view.side = volume, side
+        view.market_id, view.market, view.kind = mid, self.markets[mid], kind
+        try:
+            _step(self.pf, view, self.callbacks[mid], self.emit, &value)
+        except BaseException as exc:
+            _note(exc, view, f"while processing {view.market} at time_ns={time_ns}")
+            raise
+        return value
 
 
 @cython.boundscheck(False)  # i < tape.length == len(decisions) == len(strength) (checked below)

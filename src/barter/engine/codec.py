@@ -23,7 +23,8 @@ from barter.strategy.base import SignalForceExit
 _TYPES: dict[str, type] = {cls.__name__: cls for cls in (
     Candle, Trade, MarketEvent, Fees, FillEvent, OrderEvent, Exchange, Instrument, Market, Balance, Position,
     StatisticConfig, SignalForceExit, events.SessionStart, events.SignalEvent, events.PositionUpdate,
-    events.PositionNew, events.PositionExit, events.BalanceUpdate, events.CommandReply)}
+    events.PositionNew, events.PositionExit, events.BalanceUpdate, events.CommandReply,
+    events.EngineError)}
 _ENUMS: dict[str, type[IntEnum]] = {cls.__name__: cls for cls in (Decision, OrderType, InstrumentKind, Side)}
 
 

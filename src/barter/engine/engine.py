@@ -14,10 +14,10 @@ import numpy as np
 
 from barter._core.dispatch import Signal, run_decisions, run_strategies
 from barter.engine.commands import Command, ExitAllPositions, ExitPosition, FetchOpenPositions, Terminate
-from barter.engine.events import CommandReply, SessionStart
+from barter.engine.events import CommandReply, EngineError, SessionStart
 from barter.engine.stream import Emitter, as_listener
 from barter.engine.tape import build_tape
-from barter.errors import ConfigError, UnknownMarket
+from barter.errors import ConfigError, StrategyError, UnknownMarket
 from barter.execution.simulated import SimulatedExecution
 from barter.instrument import Market
 from barter.portfolio.portfolio import Portfolio
@@ -59,12 +59,22 @@ class Engine:
     listeners : iterable
         Receive every event in order (see ``barter.engine.events``): callables, queues (anything
         with ``put``) or sinks such as ``JsonLinesSink``. More can be added with ``subscribe``.
+    on_error : "stop" or "skip"
+        When a strategy raises: "stop" reports an ``EngineError`` event and re-raises; "skip"
+        reports it and stops calling that trader's strategy (its open position stays, still marked
+        to market); the other traders carry on unchanged.
+
+    A trader whose ``data`` is an async iterable of ``MarketEvent`` (a live feed) makes ``run`` a live
+    session: each feed is consumed as its events arrive (see ``barter.engine.live``).
     """
 
     def __init__(self, traders: Sequence[Trader], portfolio: Portfolio, *, record_equity: bool = True,
-                 listeners: Iterable[Any] = ()) -> None:
+                 listeners: Iterable[Any] = (), on_error: str = "stop") -> None:
         if not traders:
             raise ConfigError("an engine needs at least one trader")
+        if on_error not in ("stop", "skip"):
+            raise ConfigError(f"on_error must be 'stop' or 'skip', was {on_error!r}")
+        self.on_error = on_error
         self.traders = list(traders)
         self.portfolio = portfolio
         self.record_equity = record_equity
@@ -77,6 +87,7 @@ class Engine:
         self._listeners = [as_listener(x) for x in listeners]
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._emitter: Optional[Emitter] = None
+        self._wake: Optional[Callable[[], None]] = None  # set by a live session to drain at once
 
     @property
     def markets(self) -> list[Market]:
@@ -91,31 +102,96 @@ class Engine:
         self._commands.put(command)
         if self.portfolio._core is not None:
             self.portfolio._core.interrupt = True
+        if self._wake is not None:
+            self._wake()
+
+    @property
+    def is_live(self) -> bool:
+        return any(hasattr(t.data, "__aiter__") for t in self.traders)
 
     def run(self) -> None:
-        """Backtest: process every event of every trader, merged by time; returns when all end or
-        on ``Terminate``."""
-        if self.equity is not None:
-            raise ConfigError("this engine has already run; build a new one")
-        core = self.portfolio.bind(self.markets, [t.execution.rates() for t in self.traders])
+        """Process every event of every trader; returns when all feeds end or on ``Terminate``.
+
+        A backtest merges the traders' historic events by time and runs them in the compiled loop;
+        live feeds run as a live session (``asyncio.run(self.run_async())``).
+        """
+        if self.is_live:
+            import asyncio
+
+            asyncio.run(self.run_async())
+            return
+        core = self._start()
         tape, order, self.time_ns = build_tape([t.data for t in self.traders], self.markets)
         equity = np.empty(tape.length) if self.record_equity else None
-        if self._listeners:
-            self._emitter = Emitter(self.portfolio, self._listeners)
-            self._emitter.publish(SessionStart(int(self.time_ns[0]) if tape.length else 0, self.engine_id,
-                                               tuple(self.markets), self.portfolio.starting_cash,
-                                               self.portfolio.statistic_config))
-        core.interrupt = not self._commands.empty()
+        if self._emitter is not None:
+            self._emitter.publish(self._session_start(int(self.time_ns[0]) if tape.length else 0))
         started = time.perf_counter()
-        if self._emitter is None and all(isinstance(t.strategy, PrecomputedSignals) for t in self.traders):
-            decisions, strength = _merged_decisions(self.traders, order)
-            self.events = run_decisions(tape, core, decisions, strength, equity, self._drain)
-        else:
-            self.events = run_strategies(tape, core, [_callback(t.strategy) for t in self.traders], equity,
-                                         self._emitter, self._drain)
-        self.elapsed_s = time.perf_counter() - started
+        try:
+            if self._emitter is None and self.on_error == "stop" and all(
+                    isinstance(t.strategy, PrecomputedSignals) for t in self.traders):
+                decisions, strength = _merged_decisions(self.traders, order)
+                self.events = run_decisions(tape, core, decisions, strength, equity, self._drain)
+            else:
+                self.events = run_strategies(tape, core, self.callbacks(), equity, self._emitter, self._drain)
+        except Exception as exc:
+            self._report_stop(exc)
+            raise
+        finally:
+            self.elapsed_s = time.perf_counter() - started
         self.equity = equity[:self.events] if equity is not None else np.empty(0)
         self.time_ns = self.time_ns[:self.events]
+
+    async def run_async(self) -> None:
+        """A live session over the traders' async feeds (see ``barter.engine.live``)."""
+        from barter.engine.live import run_live
+
+        await run_live(self)
+
+    def _start(self):  # -> PortfolioCore
+        if self.equity is not None or self.portfolio._core is not None:
+            raise ConfigError("this engine has already run; build a new one")
+        core = self.portfolio.bind(self.markets, [t.execution.rates() for t in self.traders])
+        if self._listeners:
+            self._emitter = Emitter(self.portfolio, self._listeners)
+        core.interrupt = not self._commands.empty()
+        return core
+
+    def _session_start(self, time_ns: int) -> SessionStart:
+        return SessionStart(time_ns, self.engine_id, tuple(self.markets), self.portfolio.starting_cash,
+                            self.portfolio.statistic_config)
+
+    def callbacks(self) -> list[Callable]:
+        """What the loop calls per event, per market: the strategies' bound methods (guarded when
+        ``on_error="skip"``)."""
+        callbacks = [_callback(t.strategy) for t in self.traders]
+        if self.on_error == "skip":
+            callbacks = [self._guarded(cb) for cb in callbacks]
+        return callbacks
+
+    def _guarded(self, callback: Callable) -> Callable:
+        failed = False
+
+        def guarded(market: Any) -> Optional[Signal]:
+            nonlocal failed
+            if failed:
+                return None
+            try:
+                result = callback(market)
+                if result is not None and type(result) is not Signal:
+                    raise StrategyError(f"generate_signal must return a Signal or None, returned "
+                                        f"{type(result).__name__}")
+                return result
+            except Exception as exc:
+                failed = True
+                self._publish(EngineError(market.time_ns, market.market, repr(exc), "skip"))
+                return None
+
+        return guarded
+
+    def _report_stop(self, exc: Exception) -> None:
+        market, t = getattr(exc, "barter_market", None), getattr(exc, "barter_time_ns", 0)
+        if self._emitter is not None and market is not None:
+            self._emitter.publish(EngineError(t, market, repr(exc), "stop"))
 
     def summary(self) -> SummaryTable:
         """The seed's table: one row per market and a ``Total`` row."""
@@ -125,8 +201,11 @@ class Engine:
 
     def _drain(self, index: int) -> bool:
         """Run queued commands before event ``index``; True stops the run."""
+        return self.drain_at(int(self.time_ns[index]) if self.time_ns is not None else 0)
+
+    def drain_at(self, t: int) -> bool:
+        """Run queued commands at time ``t``; True when one stops the engine."""
         self.portfolio.core.interrupt = False
-        t = int(self.time_ns[index]) if self.time_ns is not None else 0
         while True:
             try:
                 command = self._commands.get_nowait()
@@ -139,13 +218,13 @@ class Engine:
         if isinstance(command, Terminate):
             self._execute(ExitAllPositions(), t)
             self.terminated = True
-            self._reply(CommandReply(t, "Terminate", result=command.reason))
+            self._publish(CommandReply(t, "Terminate", result=command.reason))
             return True
         if isinstance(command, ExitPosition):
             try:
                 self._force_exit(self.portfolio.market_id(command.market), t)
             except UnknownMarket as exc:
-                self._reply(CommandReply(t, "ExitPosition", command.market, error=str(exc)))
+                self._publish(CommandReply(t, "ExitPosition", command.market, error=str(exc)))
         elif isinstance(command, ExitAllPositions):
             for mid, market in enumerate(self.markets):
                 if self.portfolio.position(market) is not None:
@@ -153,9 +232,9 @@ class Engine:
         elif isinstance(command, FetchOpenPositions):
             positions = self.portfolio.open_positions()
             command.reply.set_result(positions)
-            self._reply(CommandReply(t, "FetchOpenPositions", result=positions))
+            self._publish(CommandReply(t, "FetchOpenPositions", result=positions))
         else:
-            self._reply(CommandReply(t, type(command).__name__, error=f"unknown command {command!r}"))
+            self._publish(CommandReply(t, type(command).__name__, error=f"unknown command {command!r}"))
         return False
 
     def _force_exit(self, mid: int, t: int) -> None:
@@ -167,9 +246,9 @@ class Engine:
         if core.force_exit(mid) and self._emitter is not None:
             self._emitter.publish_fills(fills)
 
-    def _reply(self, reply: CommandReply) -> None:
+    def _publish(self, event: Any) -> None:
         if self._emitter is not None:
-            self._emitter.publish(reply)
+            self._emitter.publish(event)
 
 
 def _merged_decisions(traders: Sequence[Trader], order: Optional[np.ndarray]):

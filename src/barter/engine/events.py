@@ -86,5 +86,15 @@ class CommandReply:
     error: Optional[str] = None
 
 
+@dataclass(frozen=True, slots=True)
+class EngineError:
+    """A trader's strategy failed; ``policy`` says what the engine did ("stop" or "skip")."""
+
+    time_ns: int
+    market: Market
+    error: str
+    policy: str
+
+
 Event = Union[SessionStart, MarketEvent, SignalEvent, SignalForceExit, PositionUpdate, OrderEvent, FillEvent,
-              PositionNew, PositionExit, BalanceUpdate, CommandReply]
+              PositionNew, PositionExit, BalanceUpdate, CommandReply, EngineError]

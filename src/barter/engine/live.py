@@ -1,0 +1,107 @@
+"""Live and paper sessions: each trader consumes its own async feed as events arrive.
+
+The strategy, portfolio and execution objects are the same as in a backtest, and each event goes
+through the same compiled step (``Dispatcher``). Feeds run as asyncio tasks; every event and every
+command batch takes the portfolio lock, so a command sent from another thread runs between two
+events, at once even when the feeds are idle. The session ends when every feed ends, or on
+``Terminate``. A feed event for another market, or older than the feed's previous event, is not
+processed: it is reported as an ``EngineError`` with policy "skip" (bad input never reaches the
+accounting).
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from barter._core.dispatch import Dispatcher
+from barter.data.event import CANDLE, TRADE, Candle, MarketEvent
+from barter.engine.events import EngineError
+
+if TYPE_CHECKING:
+    from barter.engine.engine import Engine, Trader
+
+
+def _fields(event: MarketEvent) -> tuple[int, float, float, float, float, float, int]:
+    kind = event.kind
+    if isinstance(kind, Candle):
+        return CANDLE, kind.open, kind.high, kind.low, kind.close, kind.volume, 0
+    return TRADE, kind.price, kind.price, kind.price, kind.price, kind.amount, int(kind.side or 0)
+
+
+async def run_live(engine: Engine) -> None:
+    core = engine._start()
+    if engine._emitter is not None:
+        engine._emitter.publish(engine._session_start(time.time_ns()))
+    dispatcher = Dispatcher(core, engine.callbacks(), engine.markets, engine._emitter)
+    lock = threading.Lock()
+    stopped = asyncio.Event()
+    times: list[int] = []
+    equity: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    def drain() -> None:
+        with lock:
+            if core.interrupt and engine.drain_at(core.balance[0] or time.time_ns()):
+                stopped.set()
+
+    async def consume(mid: int, trader: Trader) -> None:
+        last = None
+        async for event in trader.data:
+            if stopped.is_set():
+                return
+            if not _acceptable(engine, trader, event, last):
+                continue
+            last = event.exchange_time_ns
+            with lock:
+                if core.interrupt and engine.drain_at(last):
+                    stopped.set()
+                    return
+                value = dispatcher.process(mid, last, *_fields(event))
+                engine.events += 1
+                if engine.record_equity:
+                    times.append(last)
+                    equity.append(value)
+
+    def wake() -> None:  # from the thread that sent a command
+        loop.call_soon_threadsafe(drain)
+
+    engine._wake = wake
+    started = time.perf_counter()
+    feeds = [asyncio.create_task(consume(mid, t)) for mid, t in enumerate(engine.traders)]
+    stop = asyncio.create_task(stopped.wait())
+    try:
+        pending: set[Any] = set(feeds)
+        while pending and not stopped.is_set():
+            done, pending = await asyncio.wait(pending | {stop}, return_when=asyncio.FIRST_COMPLETED)
+            pending.discard(stop)
+            for task in done:
+                if task is not stop and task.exception() is not None:
+                    engine._report_stop(task.exception())  # type: ignore[arg-type]
+                    raise task.exception()  # type: ignore[misc]
+    finally:
+        engine._wake = None
+        for task in (*feeds, stop):
+            task.cancel()
+        await asyncio.gather(*feeds, stop, return_exceptions=True)
+        engine.elapsed_s = time.perf_counter() - started
+        engine.time_ns = np.asarray(times, dtype=np.int64)
+        engine.equity = np.asarray(equity, dtype=np.float64)
+
+
+def _acceptable(engine: Engine, trader: Trader, event: Any, last: int | None) -> bool:
+    """Events for the trader's market, in time order; anything else is reported and skipped."""
+    problem = None
+    if not isinstance(event, MarketEvent):
+        problem = f"feed yielded {type(event).__name__}, not a MarketEvent"
+    elif event.market != trader.market:
+        problem = f"feed of {trader.market} yielded an event of {event.market}"
+    elif last is not None and event.exchange_time_ns < last:
+        problem = f"event at {event.exchange_time_ns} is older than the previous one at {last}"
+    if problem is None:
+        return True
+    engine._publish(EngineError(getattr(event, "exchange_time_ns", 0), trader.market, problem, "skip"))
+    return False
