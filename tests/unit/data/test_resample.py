@@ -1,0 +1,82 @@
+"""Multi-timeframe aggregation against pandas, on real minute candles and real trades."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from barter.data import CandleAggregator, HistoricalCandles, HistoricalTrades, interval_ns, resample
+from barter.errors import ConfigError
+
+
+def pandas_bars(time_ns, o, h, lo, c, v, rule):
+    """Bars labelled and closed on the right: (end - interval, end], as barter's."""
+    frame = pd.DataFrame({"open": o, "high": h, "low": lo, "close": c, "volume": v},
+                         index=pd.to_datetime(time_ns, utc=True))
+    bars = frame.resample(rule, label="right", closed="right").agg(
+        {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}).dropna()
+    return bars
+
+
+@pytest.mark.parametrize("rule, interval", [("1h", "1h"), ("15min", "15m"), ("1D", "1d")])
+def test_candles_resample_like_pandas(data_dir: Path, rule, interval):
+    minutes = HistoricalCandles.from_csv(data_dir / "prices/crypto/btc-perp-20211231-20220201_1m.csv")
+    ours = resample(minutes, interval)
+    ref = pandas_bars(minutes.time_ns, minutes.open, minutes.high, minutes.low, minutes.close, minutes.volume, rule)
+    np.testing.assert_array_equal(ours.time_ns, ref.index.as_unit("ns").asi8)
+    for column in ("open", "high", "low", "close"):
+        np.testing.assert_array_equal(getattr(ours, column), ref[column].to_numpy())
+    np.testing.assert_allclose(ours.volume, ref["volume"].to_numpy(), rtol=1e-12)
+
+
+def test_trades_resample_like_pandas(data_dir: Path):
+    trades = HistoricalTrades.from_ccxt_json(data_dir / "prices/crypto/XRP_OLD-trades.json.gz")
+    ours = resample(trades, "5m")
+    p = trades.price
+    ref = pandas_bars(trades.time_ns, p, p, p, p, trades.amount, "5min")
+    np.testing.assert_array_equal(ours.time_ns, ref.index.as_unit("ns").asi8)
+    np.testing.assert_array_equal(ours.close, ref["close"].to_numpy())
+    np.testing.assert_allclose(ours.volume, ref["volume"].to_numpy(), rtol=1e-12)
+
+
+def test_streaming_equals_batch_and_never_shows_an_incomplete_bar():
+    rng = np.random.default_rng(5)
+    t = np.cumsum(rng.integers(1, 120, 5_000)).astype(np.int64) * 10**9
+    price = 100 + np.cumsum(rng.normal(0, 0.1, 5_000))
+    agg, bars = CandleAggregator(interval_ns("5m")), []
+    for i in range(len(t)):
+        if agg.update(int(t[i]), price[i], price[i], price[i], price[i], 1.0):
+            assert agg.time_ns < t[i]  # the bar ended before the input that completed it
+            bars.append((agg.time_ns, agg.close, agg.trade_count))
+    if agg.flush():
+        bars.append((agg.time_ns, agg.close, agg.trade_count))
+    batch = resample(HistoricalTrades.from_arrays(t, price, np.ones(len(t))), "5m")
+    assert [b[0] for b in bars] == batch.time_ns.tolist()
+    assert [b[1] for b in bars] == batch.close.tolist()
+    assert sum(b[2] for b in bars) == len(t)
+
+
+def test_bad_inputs_are_rejected_without_changing_the_bar():
+    agg = CandleAggregator(60 * 10**9)
+    agg.update(120 * 10**9, 1.0, 2.0, 0.5, 1.5, 3.0)
+    with pytest.raises(ValueError, match="backwards"):
+        agg.update(30 * 10**9, 1.0, 1.0, 1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="finite"):
+        agg.update(130 * 10**9, float("nan"), 1.0, 1.0, 1.0, 1.0)
+    assert agg.flush() and (agg.open, agg.high, agg.low, agg.close, agg.volume) == (1.0, 2.0, 0.5, 1.5, 3.0)
+    with pytest.raises(ValueError):
+        CandleAggregator(0)
+    with pytest.raises(ConfigError):
+        interval_ns("5x")
+
+
+def test_multi_timeframe_example_runs():
+    root = Path(__file__).resolve().parents[3]
+    out = subprocess.run([sys.executable, str(root / "examples/multi_timeframe.py")], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "Total" in out.stdout
