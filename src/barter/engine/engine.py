@@ -84,7 +84,8 @@ class Engine:
         self.events = 0
         self.elapsed_s = 0.0
         self.terminated = False
-        self._listeners = [as_listener(x) for x in listeners]
+        self._targets = list(listeners)
+        self._listeners = [as_listener(x) for x in self._targets]
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._emitter: Optional[Emitter] = None
         self._wake: Optional[Callable[[], None]] = None  # set by a live session to drain at once
@@ -95,6 +96,7 @@ class Engine:
 
     def subscribe(self, listener: Any) -> None:
         """Add a listener (before ``run``)."""
+        self._targets.append(listener)
         self._listeners.append(as_listener(listener))
 
     def send(self, command: Command) -> None:
@@ -120,6 +122,12 @@ class Engine:
 
             asyncio.run(self.run_async())
             return
+        try:
+            self._backtest()
+        finally:
+            self._end_stream()
+
+    def _backtest(self) -> None:
         core = self._start()
         tape, order, self.time_ns = build_tape([t.data for t in self.traders], self.markets)
         equity = np.empty(tape.length) if self.record_equity else None
@@ -145,7 +153,16 @@ class Engine:
         """A live session over the traders' async feeds (see ``barter.engine.live``)."""
         from barter.engine.live import run_live
 
-        await run_live(self)
+        try:
+            await run_live(self)
+        finally:
+            self._end_stream()
+
+    def _end_stream(self) -> None:
+        """Tell listeners that can hear it (``end()``, e.g. ``AsyncEvents``) that the run ended."""
+        for target in self._targets:
+            if callable(getattr(target, "end", None)):
+                target.end()
 
     def _start(self):  # -> PortfolioCore
         if self.equity is not None or self.portfolio._core is not None:

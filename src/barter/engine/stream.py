@@ -1,6 +1,7 @@
 """The event stream: listeners, a JSON-lines file sink, and the emitter the loop calls per event."""
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
@@ -50,6 +51,36 @@ class JsonLinesSink:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class AsyncEvents:
+    """A listener that is also an async iterator: ``async for event in stream`` in an asyncio task
+    while the engine runs (a backtest in another thread, or a live session in the same loop).
+
+    Create it inside the consuming event loop. Iteration ends when the engine's run ends.
+    """
+
+    _END = object()
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    def __call__(self, event: Event) -> None:
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, event)
+
+    def end(self) -> None:
+        """Called by the engine when its run ends."""
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, self._END)
+
+    def __aiter__(self) -> AsyncEvents:
+        return self
+
+    async def __anext__(self) -> Event:
+        event = await self._queue.get()
+        if event is self._END:
+            raise StopAsyncIteration
+        return event
 
 
 def read_events(path: Union[str, Path]) -> Iterator[Event]:

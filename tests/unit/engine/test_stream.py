@@ -183,3 +183,22 @@ def test_a_command_from_another_thread_is_answered_while_running():
     thread.join(10)
     positions = answered.result(timeout=1)
     assert len(positions) == 1 and positions[0].quantity == 1.0
+
+
+def test_async_iterator_listener_receives_the_stream_while_a_backtest_runs():
+    import asyncio
+
+    from barter.engine.stream import AsyncEvents
+
+    async def main():
+        stream = AsyncEvents()
+        engine = engine_of(random_traders(2, 50, 11), [stream])
+        runner = asyncio.get_running_loop().run_in_executor(None, engine.run)
+        received = [event async for event in stream]
+        await runner
+        return engine, received
+
+    engine, received = asyncio.run(main())
+    assert isinstance(received[0], SessionStart)
+    assert sum(isinstance(e, MarketEvent) for e in received) == 100
+    assert sum(isinstance(e, FillEvent) for e in received) == engine.portfolio.core.n_fills
