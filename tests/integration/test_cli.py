@@ -70,3 +70,11 @@ def test_seed_example_reproduces_the_seed(tmp_path: Path):
     assert out.returncode == 0, out.stderr
     assert "quantity=-0.0943" in out.stdout and "enter_value_gross=99.958" in out.stdout
     assert "available=9885.0483" in out.stdout
+
+
+def test_seed_engine_example_runs():
+    out = subprocess.run([sys.executable, str(ROOT / "examples/seed_engine.py")], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "open positions at the start: []" in out.stdout
+    assert "binance_eth_usdt_spot" in out.stdout and "Total" in out.stdout
