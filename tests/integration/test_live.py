@@ -96,7 +96,7 @@ def test_a_live_session_equals_the_backtest_of_the_same_events():
 
 def test_commands_from_another_thread_during_a_live_session():
     events, half_sent = [], threading.Event()
-    fetch = FetchOpenPositions()
+    fetch, after_exit = FetchOpenPositions(), FetchOpenPositions()
 
     class Hold(Strategy):
         def generate_signal(self, market):
@@ -113,6 +113,7 @@ def test_commands_from_another_thread_during_a_live_session():
                 time.sleep(0.001)
             engine.send(fetch)
             engine.send(ExitAllPositions())
+            engine.send(after_exit)
             half_sent.set()
 
         thread = threading.Thread(target=client)
@@ -121,8 +122,9 @@ def test_commands_from_another_thread_during_a_live_session():
         thread.join(5)
     assert half_sent.is_set()
     assert len(fetch.reply.result(timeout=1)) == 2
+    assert after_exit.reply.result(timeout=1) == []  # ExitAllPositions left nothing open
     replies = [e for e in events if isinstance(e, CommandReply)]
-    assert [r.command for r in replies] == ["FetchOpenPositions"]
+    assert [r.command for r in replies] == ["FetchOpenPositions", "FetchOpenPositions"]
     exits = [i for i, e in enumerate(events) if isinstance(e, FillEvent) and e.decision.is_exit]
     assert len(exits) == 2 and events.index(replies[0]) < exits[0]  # honoured in the order sent
     # Hold re-enters after the exits; the books still balance

@@ -22,13 +22,27 @@ cdef class MarketView:
     cdef readonly object market
 
 
+cdef struct Feed:
+    # One market's columns (borrowed from NumPy arrays the Tape keeps alive) and its merge position.
+    const int64_t* time_ns
+    const double* open
+    const double* high
+    const double* low
+    const double* close
+    const double* volume
+    const int8_t* side            # NULL: unknown
+    const int8_t* decisions       # NULL: none precomputed
+    const double* strength        # NULL: 1.0
+    Py_ssize_t length, row        # rows, and the next row to process
+
+
 @cython.final
 cdef class Tape:
+    cdef Feed* feeds
+    cdef readonly int32_t n_markets
     cdef readonly Py_ssize_t length
-    cdef const int64_t[::1] time_ns
-    cdef const double[::1] open, high, low, close, volume
-    cdef const int8_t[::1] side
-    cdef const int32_t[::1] market_id
-    cdef bint has_side, has_market_id
+    cdef list arrays
     cdef readonly list markets
-    cdef int[::1] kinds
+    cdef int* kinds
+    cdef _set(self, int32_t m, tuple cols, decisions, strength)
+    cdef const void* _pointer(self, array, dtype, Py_ssize_t n, str name) except? NULL

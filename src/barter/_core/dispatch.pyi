@@ -50,14 +50,14 @@ class MarketView:
     def copy(self) -> MarketEvent: ...
 
 class Tape:
-    """Columnar events of one or more markets in processing order."""
+    """Columnar events of one or more markets, merged by time (ties: lower market id) as processed."""
+    n_markets: int
     length: int
     markets: list[Any]
-    def __init__(self, time_ns: npt.NDArray[np.int64], open: npt.NDArray[np.float64],
-                 high: npt.NDArray[np.float64], low: npt.NDArray[np.float64],
-                 close: npt.NDArray[np.float64], volume: npt.NDArray[np.float64],
-                 side: Optional[npt.NDArray[np.int8]], market_id: Optional[npt.NDArray[np.int32]],
-                 markets: list[Any], kinds: Sequence[int]) -> None: ...
+    def __init__(self, markets: list[Any], kinds: Sequence[int],
+                 columns: list[tuple[Any, Any, Any, Any, Any, Any, Optional[Any]]],
+                 decisions: Optional[list[Any]] = None, strength: Optional[list[Any]] = None) -> None: ...
+    def rewind(self) -> None: ...
 
 class Dispatcher:
     """The loop's per-event work for events arriving one at a time (live and paper trading)."""
@@ -67,12 +67,11 @@ class Dispatcher:
     def process(self, mid: int, time_ns: int, kind: int, open: float, high: float, low: float, close: float,
                 volume: float, side: int = 0) -> float: ...
 
-def run_strategies(tape: Tape, pf: PortfolioCore,
-                   callbacks: list[Any],
+def run_strategies(tape: Tape, pf: PortfolioCore, callbacks: list[Any],
                    equity: Optional[npt.NDArray[np.float64]] = None,
+                   times: Optional[npt.NDArray[np.int64]] = None,
                    emit: Optional[Callable[[MarketView, Optional[Signal], int], None]] = None,
                    drain: Optional[Callable[[int], bool]] = None) -> int: ...
-def run_decisions(tape: Tape, pf: PortfolioCore, decisions: npt.NDArray[np.int8],
-                  strength: Optional[npt.NDArray[np.float64]] = None,
-                  equity: Optional[npt.NDArray[np.float64]] = None,
+def run_decisions(tape: Tape, pf: PortfolioCore, equity: Optional[npt.NDArray[np.float64]] = None,
+                  times: Optional[npt.NDArray[np.int64]] = None,
                   drain: Optional[Callable[[int], bool]] = None) -> int: ...

@@ -12,6 +12,7 @@ Python runs per event at all and the loop releases the GIL.
 cimport cython
 from libc.math cimport NAN, isfinite, isnan
 from libc.stdint cimport int8_t, int32_t, int64_t
+from libc.stdlib cimport calloc, free
 
 from barter._core.position cimport PortfolioCore, portfolio_observe, position_mark
 
@@ -108,53 +109,96 @@ cdef class MarketView:
 
 @cython.final
 cdef class Tape:
-    """Columnar events in processing order (time-sorted, ties stable), of one or more markets.
+    """Columnar events of one or more markets, merged by time as they are processed.
 
-    For trades pass the price array as open, high, low and close (no copy) and amounts as volume.
-    ``market_id`` (int32, per event) may be None when every event is market 0.
+    ``columns[m]`` is market m's ``(time_ns, open, high, low, close, volume, side)`` (side may be
+    None); for trades pass the price array as open, high, low and close and amounts as volume. The
+    merge picks, at each step, the market whose next event is earliest (ties: the lower market id),
+    so the order is the stable merge of the feeds, and nothing is copied: a market's columns are
+    read in place. ``decisions[m]`` (int8 masks) and ``strength[m]`` are optional, per market.
     """
 
-    def __init__(self, time_ns, open, high, low, close, volume, side, market_id, list markets, kinds):
-        self.length = len(time_ns)
-        for name, col in (("open", open), ("high", high), ("low", low), ("close", close), ("volume", volume)):
-            if len(col) != self.length:
-                raise ValueError(f"column {name} has {len(col)} rows, time_ns has {self.length}")
-        self.time_ns = time_ns
-        self.open, self.high, self.low, self.close, self.volume = open, high, low, close, volume
-        self.has_side = side is not None
-        if self.has_side:
-            self.side = side
-        self.has_market_id = market_id is not None
-        if self.has_market_id:
-            self.market_id = market_id
-        elif len(markets) != 1:
-            raise ValueError("market_id is required with more than one market")
-        self.markets = markets
-        self.kinds = np.ascontiguousarray(kinds, dtype=np.intc)
-        if len(self.kinds) != len(markets):
-            raise ValueError(f"need one kind per market, got {len(self.kinds)} for {len(markets)}")
+    def __init__(self, list markets, kinds, list columns, list decisions=None, list strength=None):
+        cdef int32_t m
+        self.n_markets = len(markets)
+        if self.n_markets < 1 or len(columns) != self.n_markets or len(kinds) != self.n_markets:
+            raise ValueError(f"need columns and a kind for each of {self.n_markets} markets (at least one)")
+        self.feeds = <Feed*> calloc(self.n_markets, sizeof(Feed))
+        self.kinds = <int*> calloc(self.n_markets, sizeof(int))
+        if self.feeds == NULL or self.kinds == NULL:
+            raise MemoryError()
+        self.markets, self.arrays, self.length = markets, [], 0
+        for m in range(self.n_markets):
+            self.kinds[m] = kinds[m]
+            self._set(m, columns[m], decisions[m] if decisions else None, strength[m] if strength else None)
+            self.length += self.feeds[m].length
+
+    def __dealloc__(self):
+        free(self.feeds)
+        free(self.kinds)
+
+    cdef _set(self, int32_t m, tuple cols, decisions, strength):
+        cdef Feed* f = &self.feeds[m]
+        time_ns, open, high, low, close, volume, side = cols
+        f.length = len(time_ns)
+        f.time_ns = <const int64_t*> self._pointer(time_ns, np.int64, f.length, "time_ns")
+        f.open = <const double*> self._pointer(open, np.float64, f.length, "open")
+        f.high = <const double*> self._pointer(high, np.float64, f.length, "high")
+        f.low = <const double*> self._pointer(low, np.float64, f.length, "low")
+        f.close = <const double*> self._pointer(close, np.float64, f.length, "close")
+        f.volume = <const double*> self._pointer(volume, np.float64, f.length, "volume")
+        f.side = <const int8_t*> self._pointer(side, np.int8, f.length, "side")
+        f.decisions = <const int8_t*> self._pointer(decisions, np.int8, f.length, "decisions")
+        f.strength = <const double*> self._pointer(strength, np.float64, f.length, "strength")
+
+    cdef const void* _pointer(self, array, dtype, Py_ssize_t n, str name) except? NULL:
+        """The data of ``array`` (C-contiguous, ``dtype``, ``n`` rows), kept alive by the tape."""
+        if array is None or n == 0:
+            return NULL
+        a = np.ascontiguousarray(array, dtype=dtype)
+        if a.ndim != 1 or a.shape[0] != n:
+            raise ValueError(f"column {name} has shape {a.shape}, expected ({n},)")
+        self.arrays.append(a)
+        return <const void*> <size_t> a.ctypes.data
+
+    def rewind(self):
+        """Start the merge again from the first event of every market."""
+        cdef int32_t m
+        for m in range(self.n_markets):
+            self.feeds[m].row = 0
 
 
-# Called only with 0 <= i < tape.length, the length of every column.
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef inline void _load(MarketView view, Tape tape, Py_ssize_t i, int32_t mid) noexcept:
-    view.time_ns = tape.time_ns[i]
-    view.open = tape.open[i]
-    view.high = tape.high[i]
-    view.low = tape.low[i]
-    view.close = tape.close[i]
-    view.volume = tape.volume[i]
-    view.side = tape.side[i] if tape.has_side else 0
+cdef inline int32_t _next(Tape tape) noexcept nogil:
+    """The market whose next event comes first (ties: the lower id); -1 when all are done."""
+    cdef int32_t m, best = -1
+    cdef int64_t best_t = 0
+    cdef Feed* f
+    for m in range(tape.n_markets):
+        f = &tape.feeds[m]
+        if f.row < f.length and (best < 0 or f.time_ns[f.row] < best_t):
+            best = m
+            best_t = f.time_ns[f.row]
+    return best
+
+
+cdef inline void _load(MarketView view, Tape tape, const Feed* f, Py_ssize_t row, int32_t mid) noexcept:
+    view.time_ns = f.time_ns[row]
+    view.open = f.open[row]
+    view.high = f.high[row]
+    view.low = f.low[row]
+    view.close = f.close[row]
+    view.volume = f.volume[row]
+    view.side = f.side[row] if f.side != NULL else 0
     if mid != view.market_id:
         view.market_id = mid
         view.market = tape.markets[mid]
         view.kind = tape.kinds[mid]
 
 
-def _check_equity(equity, Tape tape):
-    if equity is not None and len(equity) != tape.length:
-        raise ValueError(f"equity buffer has {len(equity)} rows, tape has {tape.length}")
+def _check_outputs(equity, times, Tape tape):
+    for name, out in (("equity", equity), ("times", times)):
+        if out is not None and len(out) != tape.length:
+            raise ValueError(f"{name} buffer has {len(out)} rows, tape has {tape.length}")
 
 
 cdef inline int _step(PortfolioCore pf, MarketView view, object cb, object emit, double* equity) except -1:
@@ -188,42 +232,41 @@ cdef inline void _note(BaseException exc, MarketView view, str where):
         pass
 
 
-@cython.boundscheck(False)  # i < tape.length, the length of every column (checked in Tape)
+@cython.boundscheck(False)  # i < tape.length, the length of equity and times (checked above)
 @cython.wraparound(False)
 def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equity=None,
-                   emit=None, drain=None):
+                   int64_t[::1] times=None, emit=None, drain=None):
     """Run Python ``generate_signal`` callbacks (one per market id, or None) over the tape.
 
-    ``equity``, if given, receives the portfolio equity after each event. ``emit(view, signal,
-    fills_before)``, if given, is called after each event (the event stream; with None it costs one
-    branch). While ``pf.interrupt`` is set, ``drain(index)`` runs before the event (commands); it
-    returns True to stop. Returns the number of events processed.
+    ``equity`` and ``times``, if given, receive the portfolio equity after each event and the
+    event's time. ``emit(view, signal, fills_before)``, if given, is called after each event (the
+    event stream; with None it costs one branch). While ``pf.interrupt`` is set, ``drain(time_ns)``
+    runs before the next event (commands); it returns True to stop. Returns the events processed.
     """
-    cdef Py_ssize_t i = 0
+    cdef Py_ssize_t i = 0, row
     cdef int32_t mid
     cdef double value
-    cdef bint record = equity is not None
+    cdef Feed* f
     cdef MarketView view = MarketView()
-    cdef object cb = callbacks[0]
-    cdef bint many = tape.has_market_id            # locals: not re-read from the tape per event
-    cdef const int32_t[::1] market_id = tape.market_id if many else None
-    _check_equity(equity, tape)
-    if len(callbacks) != len(tape.markets):
-        raise ValueError(f"need one callback per market, got {len(callbacks)} for {len(tape.markets)}")
-    if pf.n_markets != len(tape.markets):
-        raise ValueError(f"portfolio has {pf.n_markets} markets, tape has {len(tape.markets)}")
+    _check_outputs(equity, times, tape)
+    if len(callbacks) != tape.n_markets or pf.n_markets != tape.n_markets:
+        raise ValueError(f"need one callback and portfolio market per tape market ({tape.n_markets})")
     view.market_id = -1
+    tape.rewind()
     try:
         while i < tape.length:
-            if pf.interrupt and drain is not None and drain(i):
+            mid = _next(tape)
+            f = &tape.feeds[mid]
+            row = f.row
+            if pf.interrupt and drain is not None and drain(f.time_ns[row]):
                 break
-            mid = market_id[i] if many else 0
-            _load(view, tape, i, mid)
-            if many:
-                cb = callbacks[mid]
-            _step(pf, view, cb, emit, &value)
-            if record:
+            f.row += 1
+            _load(view, tape, f, row, mid)
+            _step(pf, view, callbacks[mid], emit, &value)
+            if equity is not None:
                 equity[i] = value
+            if times is not None:
+                times[i] = view.time_ns
             i += 1
     except BaseException as exc:
         _note(exc, view, f"while processing event {i} of {view.market} (time_ns={view.time_ns})")
@@ -271,57 +314,58 @@ cdef class Dispatcher:
         return value
 
 
-@cython.boundscheck(False)  # i < tape.length == len(decisions) == len(strength) (checked below)
+@cython.boundscheck(False)  # i < tape.length, the length of equity and times (checked above)
 @cython.wraparound(False)
-def run_decisions(Tape tape, PortfolioCore pf, const int8_t[::1] decisions,
-                  const double[::1] strength=None, double[::1] equity=None, drain=None):
-    """Run precomputed decisions: ``decisions[i]`` is a bit mask of decision codes
-    (1 Long, 2 CloseLong, 4 Short, 8 CloseShort; 0 none) for event i; ``strength[i]`` (default
-    1.0) applies to each. No Python runs per event (the GIL is released) except ``drain(index)``
-    while ``pf.interrupt`` is set, as in ``run_strategies``. Returns the number of events processed.
+def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[::1] times=None,
+                  drain=None):
+    """Run the tape's precomputed decisions: per event a bit mask of decision codes (1 Long,
+    2 CloseLong, 4 Short, 8 CloseShort; 0 none) and a strength (default 1.0). No Python runs per
+    event (the GIL is released) except ``drain(time_ns)`` while ``pf.interrupt`` is set, as in
+    ``run_strategies``. Returns the number of events processed.
     """
-    cdef Py_ssize_t i
-    cdef int32_t mid
+    cdef Py_ssize_t i = 0, row
+    cdef int32_t mid, m
     cdef int k
     cdef int8_t code
-    cdef double s, value
+    cdef int64_t t
+    cdef double s, value, price
     cdef double strengths[4]
     cdef Py_ssize_t fills
-    cdef bint record = equity is not None
-    cdef bint has_strength = strength is not None
-    cdef const double[::1] close = tape.close        # locals: the loop keeps data pointers in registers
-    cdef const int64_t[::1] time_ns = tape.time_ns
-    cdef bint many = tape.has_market_id
-    cdef const int32_t[::1] market_id = tape.market_id if many else None
-    cdef int64_t t
-    _check_equity(equity, tape)
-    if len(decisions) != tape.length or (has_strength and len(strength) != tape.length):
-        raise ValueError(f"decisions and strength need {tape.length} rows")
-    if pf.n_markets != len(tape.markets):
-        raise ValueError(f"portfolio has {pf.n_markets} markets, tape has {len(tape.markets)}")
-    if tape.length and (np.min(decisions) < 0 or np.max(decisions) > 15):
-        raise ValueError("decision codes must be bit masks in [0, 15]")
+    cdef Feed* f
     cdef bint stop = False
+    cdef bint record = equity is not None, stamp = times is not None
+    _check_outputs(equity, times, tape)
+    if pf.n_markets != tape.n_markets:
+        raise ValueError(f"portfolio has {pf.n_markets} markets, tape has {tape.n_markets}")
+    for m in range(tape.n_markets):
+        if tape.feeds[m].length and tape.feeds[m].decisions == NULL:
+            raise ValueError(f"market {m} of the tape has no decisions")
+    tape.rewind()
     with nogil:
-        for i in range(tape.length):
+        while i < tape.length:
+            mid = _next(tape)
+            f = &tape.feeds[mid]
+            row = f.row
+            t = f.time_ns[row]
             if pf.interrupt and drain is not None:
                 with gil:
-                    stop = drain(i)
+                    stop = drain(t)
                 if stop:
                     break
-            mid = market_id[i] if many else 0
-            t = time_ns[i]
-            position_mark(&pf.positions[mid], close[i], t)
-            code = decisions[i]
+            f.row += 1
+            price = f.close[row]
+            position_mark(&pf.positions[mid], price, t)
+            code = f.decisions[row]
             fills = pf.n_fills
             if code != 0:
-                s = strength[i] if has_strength else 1.0
+                s = f.strength[row] if f.strength != NULL else 1.0
                 for k in range(4):
                     strengths[k] = s if code & (1 << k) else NAN
-                pf.on_signal(mid, strengths, close[i], t)
+                pf.on_signal(mid, strengths, price, t)
             value = portfolio_observe(pf, mid, t, pf.n_fills != fills)
             if record:
                 equity[i] = value
-        else:
-            i = tape.length
+            if stamp:
+                times[i] = t
+            i += 1
     return i

@@ -129,25 +129,33 @@ class Engine:
 
     def _backtest(self) -> None:
         core = self._start()
-        tape, order, self.time_ns = build_tape([t.data for t in self.traders], self.markets)
+        precomputed = self._emitter is None and self.on_error == "stop" and all(
+            isinstance(t.strategy, PrecomputedSignals) for t in self.traders)
+        strategies = [t.strategy for t in self.traders if isinstance(t.strategy, PrecomputedSignals)] \
+            if precomputed else []
+        tape = build_tape([t.data for t in self.traders], self.markets,
+                          [s.decisions for s in strategies] or None,
+                          [s.strength for s in strategies] if any(s.strength is not None for s in strategies)
+                          else None)
         equity = np.empty(tape.length) if self.record_equity else None
+        times = np.empty(tape.length, dtype=np.int64) if self.record_equity else None
         if self._emitter is not None:
-            self._emitter.publish(self._session_start(int(self.time_ns[0]) if tape.length else 0))
+            self._emitter.publish(self._session_start(min((int(t.data.time_ns[0]) for t in self.traders
+                                                           if len(t.data.time_ns)), default=0)))
         started = time.perf_counter()
         try:
-            if self._emitter is None and self.on_error == "stop" and all(
-                    isinstance(t.strategy, PrecomputedSignals) for t in self.traders):
-                decisions, strength = _merged_decisions(self.traders, order)
-                self.events = run_decisions(tape, core, decisions, strength, equity, self._drain)
+            if precomputed:
+                self.events = run_decisions(tape, core, equity, times, self.drain_at)
             else:
-                self.events = run_strategies(tape, core, self.callbacks(), equity, self._emitter, self._drain)
+                self.events = run_strategies(tape, core, self.callbacks(), equity, times, self._emitter,
+                                             self.drain_at)
         except Exception as exc:
             self._report_stop(exc)
             raise
         finally:
             self.elapsed_s = time.perf_counter() - started
         self.equity = equity[:self.events] if equity is not None else np.empty(0)
-        self.time_ns = self.time_ns[:self.events]
+        self.time_ns = times[:self.events] if times is not None else np.empty(0, dtype=np.int64)
 
     async def run_async(self) -> None:
         """A live session over the traders' async feeds (see ``barter.engine.live``)."""
@@ -216,10 +224,6 @@ class Engine:
 
     # -- commands, run between market events by the loop -------------------------------------
 
-    def _drain(self, index: int) -> bool:
-        """Run queued commands before event ``index``; True stops the run."""
-        return self.drain_at(int(self.time_ns[index]) if self.time_ns is not None else 0)
-
     def drain_at(self, t: int) -> bool:
         """Run queued commands at time ``t``; True when one stops the engine."""
         self.portfolio.core.interrupt = False
@@ -266,19 +270,6 @@ class Engine:
     def _publish(self, event: Any) -> None:
         if self._emitter is not None:
             self._emitter.publish(event)
-
-
-def _merged_decisions(traders: Sequence[Trader], order: Optional[np.ndarray]):
-    strategies = [t.strategy for t in traders]
-    decisions = np.concatenate([s.decisions for s in strategies])  # type: ignore[attr-defined]
-    strength = None
-    if any(s.strength is not None for s in strategies):  # type: ignore[attr-defined]
-        strength = np.concatenate([s.strength if s.strength is not None else np.ones(len(s.decisions))  # type: ignore
-                                   for s in strategies])
-    if order is not None:
-        decisions = decisions[order]
-        strength = None if strength is None else strength[order]
-    return np.ascontiguousarray(decisions), strength
 
 
 _MASK_SIGNALS = [None] + [Signal({d: 1.0 for d in Decision if code & d.mask}) for code in range(1, 16)]
