@@ -12,9 +12,8 @@ from barter.engine import codec
 from barter.engine.events import (BalanceUpdate, Event, PositionExit, PositionNew, PositionUpdate,
                                   SignalEvent)
 from barter.execution.events import Fees, FillEvent, OrderEvent
-from barter.instrument import Market
 from barter.portfolio.portfolio import Portfolio
-from barter.portfolio.position import Position
+from barter.portfolio.position import position_id
 
 Listener = Callable[[Event], Any]
 
@@ -110,20 +109,21 @@ class Emitter:
         self.publish(view.copy())
         if signal is not None:
             self.publish(SignalEvent(t, market, signal.signals))
-        update = self._marked_position(market, fills_before)
+        update = self._marked_position(view.market_id, fills_before)
         if update is not None:
-            self.publish(PositionUpdate(t, market, update.position_id, update.current_symbol_price,
-                                        update.current_value_gross, update.unrealised_profit_loss))
+            self.publish(PositionUpdate(t, market, position_id(self.portfolio.engine_id, market),
+                                        update["current_symbol_price"], update["current_value_gross"],
+                                        update["unrealised_pnl"]))
         self.publish_fills(fills_before)
 
-    def _marked_position(self, market: Market, fills_before: int) -> Optional[Position]:
-        """The position as marked this event, before any fill of the event changed it."""
+    def _marked_position(self, mid: int, fills_before: int) -> Optional[dict[str, Any]]:
+        """The position as marked this event (core record), before any fill of the event changed it."""
         core = self.portfolio.core
         if core.n_fills > fills_before and core.n_exits > self.exits_seen:
-            return self.portfolio.exited_position(self.exits_seen)  # its entry state holds the mark
+            return core.exits_list(self.exits_seen)[0]  # its entry state holds the mark
         if core.n_fills > fills_before:
             return None  # entered this event: not open when marked
-        return self.portfolio.position(market)
+        return core.position(mid)
 
     def publish_fills(self, start: int) -> None:
         """Order, fill, position and balance events of fills ``start`` .. the latest."""
