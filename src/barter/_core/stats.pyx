@@ -329,10 +329,7 @@ cdef class RunningStats:
     @cython.boundscheck(False)  # i < n == xs.shape[0]
     @cython.wraparound(False)
     cpdef Py_ssize_t push_many(self, const double[::1] xs) except -1:
-        cdef Py_ssize_t i, n = xs.shape[0]
-        for i in range(n):  # validate first: a bad sample leaves the state unchanged
-            if not isfinite(xs[i]):
-                raise ValueError(f"sample {i} must be finite, was {xs[i]!r}")
+        cdef Py_ssize_t i, n = _check_samples(xs)
         i = 0
         with nogil:
             while i < n:
@@ -411,10 +408,7 @@ cdef class DownsideDeviation:
     @cython.boundscheck(False)  # i < n == xs.shape[0]
     @cython.wraparound(False)
     cpdef Py_ssize_t push_many(self, const double[::1] xs) except -1:
-        cdef Py_ssize_t i, n = xs.shape[0]
-        for i in range(n):  # validate first: a bad sample leaves the state unchanged
-            if not isfinite(xs[i]):
-                raise ValueError(f"sample {i} must be finite, was {xs[i]!r}")
+        cdef Py_ssize_t i, n = _check_samples(xs)
         with nogil:
             for i in range(n):
                 downside_push(&self.d, xs[i])
@@ -440,6 +434,17 @@ cdef class DownsideDeviation:
         return sqrt(self.d.sum_sq / self.d.n) if self.d.n else NAN
 
 
+@cython.boundscheck(False)  # i < n == xs.shape[0]
+@cython.wraparound(False)
+cdef Py_ssize_t _check_samples(const double[::1] xs) except -1:
+    """Validate before pushing, so a bad sample leaves the state unchanged; returns the count."""
+    cdef Py_ssize_t i, n = xs.shape[0]
+    for i in range(n):
+        if not isfinite(xs[i]):
+            raise ValueError(f"sample {i} must be finite, was {xs[i]!r}")
+    return n
+
+
 cdef int _check_point(int64_t last_ns, int64_t t, double equity) except -1:
     _finite(equity, "equity")
     if equity <= 0.0:
@@ -447,6 +452,18 @@ cdef int _check_point(int64_t last_ns, int64_t t, double equity) except -1:
     if last_ns != NO_TIME and t < last_ns:
         raise ValueError(f"time_ns went backwards: {t} after {last_ns}")
     return 0
+
+
+@cython.boundscheck(False)  # i < n, both arrays checked to have n rows
+@cython.wraparound(False)
+cdef Py_ssize_t _check_points(int64_t last_ns, const int64_t[::1] time_ns, const double[::1] equity) except -1:
+    """Validate a batch of equity points after ``last_ns``; returns the count."""
+    cdef Py_ssize_t i, n = time_ns.shape[0]
+    if equity.shape[0] != n:
+        raise ValueError(f"{n} times but {equity.shape[0]} equity values")
+    for i in range(n):
+        _check_point(last_ns if i == 0 else time_ns[i - 1], time_ns[i], equity[i])
+    return n
 
 
 @cython.final
@@ -464,11 +481,7 @@ cdef class DrawdownTracker:
     @cython.boundscheck(False)  # i < n, both arrays checked to have n rows
     @cython.wraparound(False)
     cpdef Py_ssize_t update_many(self, const int64_t[::1] time_ns, const double[::1] equity) except -1:
-        cdef Py_ssize_t i, n = time_ns.shape[0]
-        if equity.shape[0] != n:
-            raise ValueError(f"{n} times but {equity.shape[0]} equity values")
-        for i in range(n):
-            _check_point(self.d.last_ns if i == 0 else time_ns[i - 1], time_ns[i], equity[i])
+        cdef Py_ssize_t i, n = _check_points(self.d.last_ns, time_ns, equity)
         with nogil:
             for i in range(n):
                 drawdowns_update(&self.d, time_ns[i], equity[i])
@@ -497,11 +510,7 @@ cdef class EquityStats:
     @cython.boundscheck(False)  # i < n, both arrays checked to have n rows
     @cython.wraparound(False)
     cpdef Py_ssize_t update_many(self, const int64_t[::1] time_ns, const double[::1] equity) except -1:
-        cdef Py_ssize_t i, n = time_ns.shape[0]
-        if equity.shape[0] != n:
-            raise ValueError(f"{n} times but {equity.shape[0]} equity values")
-        for i in range(n):
-            _check_point(self.c.drawdowns.last_ns if i == 0 else time_ns[i - 1], time_ns[i], equity[i])
+        cdef Py_ssize_t i, n = _check_points(self.c.drawdowns.last_ns, time_ns, equity)
         with nogil:
             for i in range(n):
                 equity_update(&self.c, time_ns[i], equity[i])
