@@ -22,3 +22,15 @@ class StrategyError(BarterError):
 
 class ConfigError(BarterError, ValueError):
     """A configuration value that is missing, of the wrong type or out of range."""
+
+
+class BookOutOfSync(DataError):
+    """An order book that no longer follows the exchange's: it needs a new snapshot (resync)."""
+
+
+class SequenceGap(BookOutOfSync):
+    """A book delta whose update ids do not follow the last applied one (missed or out of order)."""
+
+
+class CrossedBook(BookOutOfSync):
+    """A book whose best bid is >= its best ask after a snapshot or delta."""

@@ -40,8 +40,11 @@ class ReferenceBook:
         return sorted(self.sides[side].items(), reverse=side == BID)
 
     def best(self, side: int) -> Optional[tuple[float, float]]:
-        levels = self.levels(side)
-        return levels[0] if levels else None
+        levels = self.sides[side]
+        if not levels:
+            return None
+        price = max(levels) if side == BID else min(levels)
+        return price, levels[price]
 
     def is_crossed(self) -> bool:
         bid, ask = self.best(BID), self.best(ASK)
@@ -63,9 +66,9 @@ class ReferenceBook:
         bid, ask = self.best(BID), self.best(ASK)
         if bid and ask:
             return both(bid, ask)
-        if bid or ask:
-            return (bid or ask)[0]
-        return NAN
+        if bid:
+            return bid[0]
+        return ask[0] if ask else NAN
 
     def vwap(self, side: int, quantity: float) -> tuple[float, float]:
         """(filled quantity, VWAP) walking ``side`` from the best level; VWAP is NaN if nothing fills."""

@@ -1,8 +1,11 @@
 """Market data: event types and historic feeds (CSV, Parquet, JSON, pandas, NumPy)."""
+from barter._core.book import BookSide, OrderBook
+from barter.data.book import BookDelta, BookSnapshot, BookStatus, SequencedBook
 from barter.data.default import default_candles
 from barter.data.event import Candle, MarketEvent, Trade
 from barter.data.historic import HistoricalCandles, HistoricalTrades
 from barter.data.resample import CandleAggregator, interval_ns, resample
 
-__all__ = ["Candle", "CandleAggregator", "HistoricalCandles", "HistoricalTrades", "MarketEvent", "Trade",
+__all__ = ["BookDelta", "BookSide", "BookSnapshot", "BookStatus", "Candle", "CandleAggregator", "OrderBook",
+           "SequencedBook", "HistoricalCandles", "HistoricalTrades", "MarketEvent", "Trade",
            "default_candles", "interval_ns", "resample"]

@@ -1,0 +1,101 @@
+from enum import IntEnum
+from typing import Optional
+
+import numpy as np
+import numpy.typing as npt
+
+class BookSide(IntEnum):
+    """A side of the book: BID (resting buy orders) = 0, ASK (resting sell orders) = 1."""
+    BID = 0
+    ASK = 1
+
+class OrderBook:
+    """An L2 order book for one instrument: price levels per side, a snapshot then deltas.
+
+    Prices are quote currency per base unit, sizes base units. A size of 0 deletes a level;
+    deleting a missing level changes nothing and is counted in ``missing_deletes``. NaN, infinite
+    or negative prices and sizes raise ``DataError`` before anything changes. Crossing (best bid
+    >= best ask) is reported by every update and by ``is_crossed``; the book keeps what it was told.
+
+    Parameters
+    ----------
+    bids, asks : array-like of shape (n, 2), optional
+        A first snapshot as ``[price, size]`` rows in any order (see ``apply_snapshot``).
+    """
+
+    updates: int
+    """Level updates applied since the book was made (snapshots not counted)."""
+    missing_deletes: int
+    """Deletes of levels that were not in the book (no-ops)."""
+
+    def __init__(self, bids: Optional[npt.ArrayLike] = None, asks: Optional[npt.ArrayLike] = None) -> None: ...
+    def apply_snapshot(self, bids: npt.ArrayLike, asks: npt.ArrayLike) -> bool:
+        """Replace the whole book with ``[price, size]`` rows (any order; size-0 rows left out).
+
+        Raises ``DataError`` for a NaN/inf/negative value or a price given twice on a side, and
+        then changes nothing. Returns True if the new book is crossed.
+        """
+    def apply_delta(self, bids: npt.ArrayLike, asks: npt.ArrayLike) -> bool:
+        """Apply one exchange message's ``[price, size]`` rows, bids first. Every row is checked
+        before any is applied. Returns True if the book is crossed afterwards."""
+    def update(self, side: int, price: float, size: float) -> bool:
+        """Set the level at ``price`` on ``side`` to ``size`` (0 deletes it). Returns True if the
+        book is crossed afterwards."""
+    def update_many(self, sides: npt.NDArray[np.int8], prices: npt.NDArray[np.float64],
+                    sizes: npt.NDArray[np.float64], best_bid: Optional[npt.NDArray[np.float64]] = None,
+                    best_ask: Optional[npt.NDArray[np.float64]] = None) -> int:
+        """Apply ``n`` updates (``update`` each) in one call without the GIL, so no other thread
+        may use this book meanwhile. ``sides`` is int8 (0 bid, 1 ask). Every update is checked
+        first; on a bad one nothing is applied. If given, ``best_bid[i]``/``best_ask[i]`` receive
+        the best prices after update ``i`` (NaN while a side is empty). Returns the number of
+        updates after which the book was crossed."""
+    def clear(self) -> None:
+        """Remove every level; the counters are kept."""
+    @property
+    def bid_price(self) -> float:
+        """Best bid price; NaN when there are no bids."""
+    @property
+    def ask_price(self) -> float:
+        """Best ask price; NaN when there are no asks."""
+    @property
+    def bid_size(self) -> float:
+        """Size at the best bid; 0.0 when there are no bids."""
+    @property
+    def ask_size(self) -> float:
+        """Size at the best ask; 0.0 when there are no asks."""
+    @property
+    def best_bid(self) -> Optional[tuple[float, float]]:
+        """(price, size) of the best bid, or None."""
+    @property
+    def best_ask(self) -> Optional[tuple[float, float]]:
+        """(price, size) of the best ask, or None."""
+    @property
+    def is_crossed(self) -> bool:
+        """Best bid >= best ask (False while a side is empty)."""
+    @property
+    def n_bids(self) -> int:
+        """Number of bid levels."""
+    @property
+    def n_asks(self) -> int:
+        """Number of ask levels."""
+    @property
+    def spread(self) -> float:
+        """Best ask - best bid; NaN if a side is empty."""
+    @property
+    def mid_price(self) -> float:
+        """(bid + ask) / 2. The seed's rule when a side is empty: the other side's best price;
+        NaN when both are."""
+    @property
+    def micro_price(self) -> float:
+        """(bid * ask_size + ask * bid_size) / (bid_size + ask_size), the seed's
+        ``volume_weighted_mid_price``; empty sides as in ``mid_price``."""
+    def depth(self, side: int, n: Optional[int] = None) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(prices, sizes) of the best ``n`` levels of ``side`` (all if None), best first."""
+    def vwap(self, side: int, quantity: float) -> tuple[float, float]:
+        """Walk ``side`` from its best level to fill ``quantity`` (ASK for a buy, BID for a sell).
+
+        Returns (filled quantity, volume-weighted average price): filled < quantity when the side
+        runs out, and the price is NaN when nothing fills.
+        """
+    def cumulative_size(self, side: int, price: float) -> float:
+        """Total size at ``price`` or better on ``side`` (bids >= price, asks <= price)."""

@@ -1,0 +1,446 @@
+"""A compiled L2 order book for one instrument: price levels per side, a snapshot then deltas.
+
+Structure. Each side is two contiguous arrays, keys and sizes, sorted by ascending key, where the
+key is the price on the bid side and minus the price on the ask side. The best level is then the
+LAST one on both sides (one code path serves both) and reading it is one load. To find a level,
+one compare with the 32nd level from the top decides: above it, a scan down from the best level
+(where real books change most); below it, a binary search whose steps are conditional moves (deep
+levels are hit at random, so a branching search would mispredict on most steps). Inserting or
+deleting a level moves only the levels above it: a memmove of k * 8 bytes per array for a change k
+levels from the top. Nothing is allocated per update; the arrays double when full, never shrink.
+
+Measured with benchmarks/bench_orderbook.py (1,000 levels per side at tick 0.01; 1,000,000
+updates, 90% at the 20 best ticks with a tenth of those deletes, 10% anywhere; best bid and ask
+read after every update; best of 5 on a 2-CPU x86-64 VM shared with other builds, so a range over
+runs is given):
+
+    one update_many call, no GIL                 35.6-41.8 ns/update   24-28 M/s
+    a Python call per update + 2 property reads  156-235 ns/update   4.3-6.4 M/s (an empty Python
+                                                 loop over the lists costs ~33 ns, each call or
+                                                 property read ~30-40 ns more)
+    two SortedDicts, the same Python loop        1,517-2,557 ns/update   8-12x slower than the above
+    order-book 0.6.1 (C tree), the same loop     2,584-3,512 ns/update   12-19x slower
+
+Variants measured on the same workload (batch): levels as interleaved (key, size) structs found
+by galloping down from the top, 57-61 ns/update; separate arrays with a branch-free count of the
+keys >= the target among the top 32, 37 ns, but 24 ns for an update at the best level against
+10 ns with the scan; scanning the top 32 before a binary search, instead of the first compare,
+made the far updates 85 ns instead of 63. A tree or skip list (``order-book``,
+``SortedDict``) chases a pointer per level and allocates per new level; a hash map of levels needs
+a separate best-price tracker that is slow when the best level is deleted.
+
+Sizes of 0 delete a level; deleting a level that is not there changes nothing and is counted in
+``missing_deletes`` (Binance futures sends deletes for levels beyond its snapshot's depth). NaN,
+infinite or negative prices and sizes raise ``DataError`` before anything changes. A book whose
+best bid is >= its best ask is crossed: every update returns the flag, ``is_crossed`` reads it, and
+the caller decides (``barter.data.book`` marks a sequenced book INVALID and raises ``CrossedBook``).
+"""
+cimport cython
+from libc.math cimport INFINITY, NAN, isnan
+from libc.stdint cimport int8_t, int64_t
+from libc.stdlib cimport free, realloc
+from libc.string cimport memmove
+
+from enum import IntEnum
+
+import numpy as np
+
+from barter.errors import DataError
+
+BookSide = IntEnum("BookSide", [("BID", BID), ("ASK", ASK)], module=__name__)
+BookSide.__doc__ = "A side of the book: BID (resting buy orders) = 0, ASK (resting sell orders) = 1."
+_SIDE_NAMES = ("bid", "ask")
+
+
+# -- one side: sorted arrays of keys and sizes, best last ----------------------------------------
+
+cdef enum:
+    TOP = 32  # levels scanned down from the best before a binary search of the rest
+
+
+cdef inline double _signed(int side, double x) noexcept nogil:
+    """Price to key and key to price: x on the bid side, -x on the ask side (exact, and without a
+    branch on the side, which is random in a mixed stream)."""
+    return (1 - 2 * side) * x
+
+
+cdef inline Py_ssize_t _lower_bound(const double* keys, Py_ssize_t n, double key) noexcept nogil:
+    """The first index in keys[0:n] whose key is >= ``key``: a binary search whose steps are
+    conditional moves, since deep levels are hit at random and a branch would often mispredict."""
+    cdef Py_ssize_t lo = 0, half
+    while n > 1:  # the answer is in [lo, lo + n]
+        half = n >> 1
+        lo = lo + half if keys[lo + half - 1] < key else lo
+        n -= half
+    return lo + (n == 1 and keys[lo] < key)
+
+
+cdef Py_ssize_t ladder_find(const Ladder* ld, double key) noexcept nogil:
+    """The index of the first level whose key is >= ``key`` (``ld.n`` if none)."""
+    cdef const double* keys = ld.keys
+    cdef Py_ssize_t i = ld.n
+    if i > TOP and keys[i - TOP] >= key:  # below the top TOP levels
+        return _lower_bound(keys, i - TOP, key)
+    while i > 0 and keys[i - 1] >= key:  # down from the best level, where most changes are
+        i -= 1
+    return i
+
+
+cdef int _grow(Ladder* ld) except -1 nogil:
+    cdef Py_ssize_t cap = ld.cap * 2 if ld.cap else 256
+    cdef double* keys = <double*> realloc(ld.keys, cap * sizeof(double))
+    cdef double* sizes = NULL
+    if keys != NULL:
+        ld.keys = keys  # larger than needed until ``cap`` is set: harmless
+        sizes = <double*> realloc(ld.sizes, cap * sizeof(double))
+    if sizes == NULL:
+        with gil:
+            raise MemoryError(f"cannot grow an order book side to {cap} levels")
+    ld.sizes = sizes
+    ld.cap = cap
+    return 0
+
+
+cdef inline void _move(Ladder* ld, Py_ssize_t src, Py_ssize_t dst, Py_ssize_t count) noexcept nogil:
+    memmove(ld.keys + dst, ld.keys + src, count * sizeof(double))
+    memmove(ld.sizes + dst, ld.sizes + src, count * sizeof(double))
+
+
+cdef int ladder_set(Ladder* ld, double key, double size) except -1 nogil:
+    """Set the level at ``key`` to ``size`` (0 deletes it). Returns 1 if it deleted a missing level."""
+    cdef Py_ssize_t i = ladder_find(ld, key), above = ld.n - i
+    if i < ld.n and ld.keys[i] == key:
+        if size != 0.0:
+            ld.sizes[i] = size
+        else:
+            _move(ld, i + 1, i, above - 1)
+            ld.n -= 1
+        return 0
+    if size == 0.0:
+        return 1
+    if ld.n == ld.cap:
+        _grow(ld)
+    _move(ld, i, i + 1, above)
+    ld.keys[i] = key
+    ld.sizes[i] = size
+    ld.n += 1
+    return 0
+
+
+# -- validation -----------------------------------------------------------------------------------
+
+cdef inline bint _finite_nonneg(double x) noexcept nogil:
+    return 0.0 <= x < INFINITY  # false for NaN, inf and negatives
+
+
+cdef int _check_level(int side, double price, double size, str where="") except -1:
+    """Raise for an invalid side, price or size (called only once a fast check has failed)."""
+    if side != BID and side != ASK:
+        raise ValueError(f"{where}side must be BookSide.BID (0) or BookSide.ASK (1), was {side!r}")
+    if not _finite_nonneg(price):
+        raise DataError(f"{where}{_SIDE_NAMES[side]} price must be finite and >= 0, was {price!r}")
+    if not _finite_nonneg(size):
+        raise DataError(f"{where}{_SIDE_NAMES[side]} size must be finite and >= 0, was {size!r} "
+                        f"at price {price!r}")
+    return 0
+
+
+def _levels_array(levels, str name):
+    """``levels`` as a C-contiguous (n, 2) float64 array of [price, size] rows, checked."""
+    a = np.ascontiguousarray(levels, dtype=np.float64)
+    if a.size == 0:
+        return a.reshape(0, 2)
+    if a.ndim != 2 or a.shape[1] != 2:
+        raise ValueError(f"{name} must be (n, 2) [price, size] rows, got shape {a.shape}")
+    return a
+
+
+cdef int _check_levels(int side, const double[:, ::1] rows) except -1:
+    cdef Py_ssize_t i
+    for i in range(rows.shape[0]):
+        if not (_finite_nonneg(rows[i, 0]) and _finite_nonneg(rows[i, 1])):
+            _check_level(side, rows[i, 0], rows[i, 1])
+    return 0
+
+
+# -- the book -------------------------------------------------------------------------------------
+
+@cython.final
+cdef class OrderBook:
+    """An L2 order book for one instrument. Prices in quote currency per base unit, sizes in base
+    units. Read ``bid_price``/``ask_price`` (NaN when the side is empty) on the hot path."""
+
+    def __init__(self, bids=None, asks=None):
+        if bids is not None or asks is not None:
+            self.apply_snapshot([] if bids is None else bids, [] if asks is None else asks)
+
+    def __dealloc__(self):
+        cdef int side
+        for side in (BID, ASK):
+            free(self.sides[side].keys)
+            free(self.sides[side].sizes)
+
+    # -- C API (for other compiled modules; no validation) --
+
+    cdef int set_level(self, int side, double price, double size) except -1 nogil:
+        self.updates += 1
+        self.missing_deletes += ladder_set(&self.sides[side], _signed(side, price), size)
+        return 0
+
+    cdef double best_price(self, int side) noexcept nogil:
+        cdef const Ladder* ld = &self.sides[side]
+        return _signed(side, ld.keys[ld.n - 1]) if ld.n else NAN
+
+    cdef double best_size(self, int side) noexcept nogil:
+        cdef const Ladder* ld = &self.sides[side]
+        return ld.sizes[ld.n - 1] if ld.n else 0.0
+
+    cdef bint crossed(self) noexcept nogil:
+        # NaN (an empty side) compares false
+        return self.best_price(BID) >= self.best_price(ASK)
+
+    # -- updates --
+
+    def apply_snapshot(self, bids, asks):
+        """Replace the whole book. Returns True if the new book is crossed."""
+        cdef object b = _sorted_levels(BID, _levels_array(bids, "bids"))
+        cdef object a = _sorted_levels(ASK, _levels_array(asks, "asks"))
+        _load(&self.sides[BID], b)
+        _load(&self.sides[ASK], a)
+        return self.crossed()
+
+    def apply_delta(self, bids, asks):
+        """Apply one exchange message: every level is checked before any is applied. Returns True
+        if the book is crossed afterwards."""
+        cdef const double[:, ::1] b = _levels_array(bids, "bids")
+        cdef const double[:, ::1] a = _levels_array(asks, "asks")
+        cdef Py_ssize_t i
+        _check_levels(BID, b)
+        _check_levels(ASK, a)
+        for i in range(b.shape[0]):
+            self.set_level(BID, b[i, 0], b[i, 1])
+        for i in range(a.shape[0]):
+            self.set_level(ASK, a[i, 0], a[i, 1])
+        return self.crossed()
+
+    def update(self, int side, double price, double size):
+        """Set one level (size 0 deletes it). Returns True if the book is crossed afterwards."""
+        if not (_finite_nonneg(price) and _finite_nonneg(size) and (side == BID or side == ASK)):
+            _check_level(side, price, size)
+        self.set_level(side, price, size)
+        return self.crossed()
+
+    @cython.boundscheck(False)  # i < n, and each array was checked to hold n items
+    @cython.wraparound(False)
+    def update_many(self, const int8_t[::1] sides, const double[::1] prices, const double[::1] sizes,
+                    double[::1] best_bid=None, double[::1] best_ask=None):
+        """Apply ``n`` level updates in one call without the GIL (so no other thread may use this
+        book meanwhile); optionally write the best bid and ask prices after each update. Returns the
+        number of updates after which the book was crossed."""
+        cdef Py_ssize_t i, n = sides.shape[0], crossed = 0
+        cdef double* bid_out = NULL
+        cdef double* ask_out = NULL
+        _check_batch(sides, prices, sizes)
+        if n == 0:
+            return 0
+        if best_bid is not None:
+            bid_out = _output(best_bid, n, "best_bid")
+        if best_ask is not None:
+            ask_out = _output(best_ask, n, "best_ask")
+        with nogil:
+            for i in range(n):
+                self.set_level(sides[i], prices[i], sizes[i])
+                if bid_out != NULL:
+                    bid_out[i] = self.best_price(BID)
+                if ask_out != NULL:
+                    ask_out[i] = self.best_price(ASK)
+                crossed += self.crossed()
+        return crossed
+
+    def clear(self):
+        """Remove every level (the counters are kept)."""
+        self.sides[BID].n = 0
+        self.sides[ASK].n = 0
+
+    # -- the top of the book --
+
+    @property
+    def bid_price(self):
+        """Best bid price; NaN when there are no bids."""
+        return self.best_price(BID)
+
+    @property
+    def ask_price(self):
+        """Best ask price; NaN when there are no asks."""
+        return self.best_price(ASK)
+
+    @property
+    def bid_size(self):
+        """Size at the best bid; 0.0 when there are no bids."""
+        return self.best_size(BID)
+
+    @property
+    def ask_size(self):
+        """Size at the best ask; 0.0 when there are no asks."""
+        return self.best_size(ASK)
+
+    @property
+    def best_bid(self):
+        """(price, size) of the best bid, or None."""
+        return (self.best_price(BID), self.best_size(BID)) if self.sides[BID].n else None
+
+    @property
+    def best_ask(self):
+        """(price, size) of the best ask, or None."""
+        return (self.best_price(ASK), self.best_size(ASK)) if self.sides[ASK].n else None
+
+    @property
+    def is_crossed(self):
+        """Best bid >= best ask."""
+        return self.crossed()
+
+    @property
+    def n_bids(self):
+        return self.sides[BID].n
+
+    @property
+    def n_asks(self):
+        return self.sides[ASK].n
+
+    @property
+    def spread(self):
+        """Best ask - best bid; NaN if a side is empty."""
+        return self.best_price(ASK) - self.best_price(BID)
+
+    @property
+    def mid_price(self):
+        """(bid + ask) / 2; the seed's rule when a side is empty: the other side's best, or NaN."""
+        return self.mid()
+
+    @property
+    def micro_price(self):
+        """(bid * ask_size + ask * bid_size) / (bid_size + ask_size): the seed's
+        ``volume_weighted_mid_price``, with the same rule as ``mid_price`` when a side is empty."""
+        return self.micro()
+
+    cdef double mid(self) noexcept nogil:
+        if self.sides[BID].n and self.sides[ASK].n:
+            return (self.best_price(BID) + self.best_price(ASK)) / 2.0
+        return self._one_side()
+
+    cdef double micro(self) noexcept nogil:
+        cdef double bid_size = self.best_size(BID), ask_size = self.best_size(ASK)
+        if self.sides[BID].n and self.sides[ASK].n:
+            return ((self.best_price(BID) * ask_size + self.best_price(ASK) * bid_size)
+                    / (bid_size + ask_size))  # sizes > 0: never 0 / 0
+        return self._one_side()
+
+    cdef inline double _one_side(self) noexcept nogil:
+        """The seed's L2 mid with a side empty: the other side's best price (NaN if both are)."""
+        return self.best_price(BID) if self.sides[BID].n else self.best_price(ASK)
+
+    # -- deeper queries --
+
+    def depth(self, int side, n=None):
+        """(prices, sizes) of the best ``n`` levels of ``side`` (all if None), best first."""
+        cdef const Ladder* ld = &self.sides[_side(side)]
+        cdef Py_ssize_t i, k = ld.n if n is None else min(max(int(n), 0), ld.n)
+        prices = np.empty(k, dtype=np.float64)
+        sizes = np.empty(k, dtype=np.float64)
+        cdef double[::1] p = prices, s = sizes
+        for i in range(k):
+            p[i] = _signed(side, ld.keys[ld.n - 1 - i])
+            s[i] = ld.sizes[ld.n - 1 - i]
+        return prices, sizes
+
+    def vwap(self, int side, double quantity):
+        """Walk ``side`` from its best level to fill ``quantity`` (ASK for a buy, BID for a sell).
+
+        Returns (filled quantity, volume-weighted average price). Filled is less than ``quantity``
+        when the side runs out; the price is NaN when nothing fills.
+        """
+        cdef const Ladder* ld = &self.sides[_side(side)]
+        cdef Py_ssize_t i = ld.n - 1
+        cdef double left = quantity, take, filled = 0.0, excess = 0.0
+        cdef double best = self.best_price(side)
+        if not _finite_nonneg(quantity):
+            raise ValueError(f"quantity must be finite and >= 0, was {quantity!r}")
+        # Sum the cost above the best price, not the cost: the VWAP is then exact when the best
+        # level fills it all, even for a quantity so small that price * quantity underflows.
+        while i >= 0 and left > 0.0:
+            take = min(left, ld.sizes[i])
+            filled += take
+            excess += take * (_signed(side, ld.keys[i]) - best)
+            left -= take
+            i -= 1
+        return filled, (best + excess / filled if filled > 0.0 else NAN)
+
+    def cumulative_size(self, int side, double price):
+        """Total size at ``price`` or better on ``side`` (bids >= price, asks <= price)."""
+        cdef const Ladder* ld = &self.sides[_side(side)]
+        cdef Py_ssize_t i, first
+        cdef double total = 0.0
+        if isnan(price):
+            raise ValueError("price must not be NaN")
+        first = ladder_find(ld, _signed(side, price))
+        for i in range(ld.n - 1, first - 1, -1):  # from the best level down, as a walk adds
+            total += ld.sizes[i]
+        return total
+
+
+# -- helpers of the Python API (not on the hot path) ----------------------------------------------
+
+cdef int _side(int side) except -1:
+    if side != BID and side != ASK:
+        raise ValueError(f"side must be BookSide.BID (0) or BookSide.ASK (1), was {side!r}")
+    return side
+
+
+def _sorted_levels(int side, rows):
+    """A snapshot side as (keys, sizes) sorted by key, zero sizes left out; duplicates rejected."""
+    _check_levels(side, rows)
+    rows = rows[rows[:, 1] != 0.0]
+    keys = rows[:, 0] if side == BID else -rows[:, 0]
+    order = np.argsort(keys, kind="stable")
+    keys, sizes = np.ascontiguousarray(keys[order]), np.ascontiguousarray(rows[order, 1])
+    same = np.flatnonzero(keys[1:] == keys[:-1])
+    if same.size:
+        raise DataError(f"snapshot has the {_SIDE_NAMES[side]} price {abs(float(keys[same[0]]))!r} twice")
+    return keys, sizes
+
+
+cdef int _load(Ladder* ld, tuple keys_sizes) except -1:
+    cdef const double[::1] keys = keys_sizes[0], sizes = keys_sizes[1]
+    cdef Py_ssize_t i, n = keys.shape[0]
+    while ld.cap < n:
+        _grow(ld)
+    for i in range(n):
+        ld.keys[i] = keys[i]
+        ld.sizes[i] = sizes[i]
+    ld.n = n
+    return 0
+
+
+@cython.boundscheck(False)  # i < n, and each array was checked to hold n items
+@cython.wraparound(False)
+cdef int _check_batch(const int8_t[::1] sides, const double[::1] prices, const double[::1] sizes) except -1:
+    cdef Py_ssize_t i, n = sides.shape[0]
+    if prices.shape[0] != n or sizes.shape[0] != n:
+        raise ValueError(f"sides, prices and sizes must have the same length, got {n}, "
+                         f"{prices.shape[0]} and {sizes.shape[0]}")
+    cdef bint ok = True
+    for i in range(n):  # without a branch per update: ~1 ns each
+        ok &= (0.0 <= prices[i]) & (prices[i] < INFINITY) & (0.0 <= sizes[i]) & (sizes[i] < INFINITY) \
+            & ((sides[i] == BID) | (sides[i] == ASK))
+    if ok:
+        return 0
+    for i in range(n):  # find the first bad update, to name it
+        if not (_finite_nonneg(prices[i]) and _finite_nonneg(sizes[i]) and (sides[i] == BID or sides[i] == ASK)):
+            _check_level(sides[i], prices[i], sizes[i], f"update {i}: ")
+    return 0
+
+
+cdef double* _output(double[::1] out, Py_ssize_t n, str name) except NULL:
+    if out.shape[0] < n:
+        raise ValueError(f"{name} must hold {n} values, holds {out.shape[0]}")
+    return &out[0]
