@@ -44,5 +44,7 @@ cdef class Tape:
     cdef list arrays
     cdef readonly list markets
     cdef int* kinds
+    cdef int32_t last_mid           # the market and time of the last event merged (-1: none yet)
+    cdef int64_t last_t
     cdef _set(self, int32_t m, tuple cols, decisions, strength)
     cdef const void* _pointer(self, array, dtype, Py_ssize_t n, str name) except? NULL

@@ -14,7 +14,7 @@ from libc.math cimport NAN, isfinite, isnan
 from libc.stdint cimport int8_t, int32_t, int64_t
 from libc.stdlib cimport calloc, free
 
-from barter._core.position cimport PortfolioCore, portfolio_observe, position_mark
+from barter._core.position cimport PortfolioCore, portfolio_mark, portfolio_observe
 
 import numpy as np
 
@@ -166,18 +166,34 @@ cdef class Tape:
         cdef int32_t m
         for m in range(self.n_markets):
             self.feeds[m].row = 0
+        self.last_mid = -1
 
 
 cdef inline int32_t _next(Tape tape) noexcept nogil:
-    """The market whose next event comes first (ties: the lower id); -1 when all are done."""
+    """The market whose next event comes first (ties: the lower id); -1 when all are done.
+
+    After an event of market m at time T every market below m has its next event after T, so if
+    some market's next event is also at T, the first such from m up is the answer: markets that
+    tick together are merged without a full scan.
+    """
     cdef int32_t m, best = -1
     cdef int64_t best_t = 0
     cdef Feed* f
+    if tape.n_markets == 1:
+        return 0 if tape.feeds[0].row < tape.feeds[0].length else -1
+    if tape.last_mid >= 0:
+        for m in range(tape.last_mid, tape.n_markets):
+            f = &tape.feeds[m]
+            if f.row < f.length and f.time_ns[f.row] == tape.last_t:
+                tape.last_mid = m
+                return m
     for m in range(tape.n_markets):
         f = &tape.feeds[m]
         if f.row < f.length and (best < 0 or f.time_ns[f.row] < best_t):
             best = m
             best_t = f.time_ns[f.row]
+    tape.last_mid = best
+    tape.last_t = best_t
     return best
 
 
@@ -208,7 +224,7 @@ cdef inline int _step(PortfolioCore pf, MarketView view, object cb, object emit,
     cdef int64_t t = view.time_ns
     cdef Py_ssize_t fills
     cdef object result = cb(view) if cb is not None else None
-    position_mark(&pf.positions[mid], view.close, t)
+    portfolio_mark(pf, mid, view.close, t)
     fills = pf.n_fills
     if result is not None:
         if type(result) is not Signal:
@@ -354,7 +370,7 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
                     break
             f.row += 1
             price = f.close[row]
-            position_mark(&pf.positions[mid], price, t)
+            portfolio_mark(pf, mid, price, t)
             code = f.decisions[row]
             fills = pf.n_fills
             if code != 0:

@@ -82,6 +82,7 @@ cdef class PortfolioCore:
     cdef int64_t* flat_ns          # latest event not fed to a curve because its equity was unchanged
     cdef int64_t total_flat_ns
     cdef readonly int32_t n_open
+    cdef double unrealised          # Σ unrealised PnL of open positions, kept as they are marked
     cdef bint one_curve             # one market whose equity curve is the portfolio's
     cdef readonly double starting_equity
     cdef Balance bal
@@ -107,8 +108,19 @@ cdef class PortfolioCore:
     cdef void _enter(self, int32_t mid, const Fill* f) noexcept nogil
     cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil
     cdef int _check_mid(self, int32_t mid) except -1
+    cdef void _resum(self) noexcept nogil
     cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve, int64_t flat_ns,
                           int64_t first_ns, int64_t last_ns, int32_t lo, int32_t hi)
+
+
+cdef inline void portfolio_mark(PortfolioCore pf, int32_t mid, double price, int64_t t) noexcept nogil:
+    """Mark market ``mid``'s open position and keep the portfolio's unrealised total with it."""
+    cdef Position* p = &pf.positions[mid]
+    cdef double before
+    if p.is_open:
+        before = p.unrealised_pnl
+        position_mark(p, price, t)
+        pf.unrealised += p.unrealised_pnl - before
 
 
 cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, bint filled) noexcept nogil:

@@ -179,8 +179,10 @@ cdef class PortfolioCore:
         self.n_fills += 1
         self.bal.time_ns = t
         if self.positions[mid].is_open:
-            return self._exit(mid, f)
-        self._enter(mid, f)
+            self._exit(mid, f)
+        else:
+            self._enter(mid, f)
+        self._resum()
         return 0
 
     cdef void _enter(self, int32_t mid, const Fill* f) noexcept nogil:
@@ -229,12 +231,16 @@ cdef class PortfolioCore:
 
     cdef double equity(self) noexcept nogil:
         """Total balance plus the open positions' unrealised PnL (quote currency)."""
-        cdef double e = self.bal.total
+        return self.bal.total + self.unrealised
+
+    cdef void _resum(self) noexcept nogil:
+        """The unrealised total summed afresh (after each fill), so marking's running sum never
+        drifts further than one fill apart."""
         cdef int32_t i
+        self.unrealised = 0.0
         for i in range(self.n_markets):
             if self.positions[i].is_open:
-                e += self.positions[i].unrealised_pnl
-        return e
+                self.unrealised += self.positions[i].unrealised_pnl
 
     # -- the Python surface -------------------------------------------------------------------
 
@@ -248,7 +254,7 @@ cdef class PortfolioCore:
         self._check_mid(mid)
         if not (isfinite(price) and price > 0.0):
             raise ValueError(f"price must be finite and > 0, was {price!r}")
-        position_mark(&self.positions[mid], price, time_ns)
+        portfolio_mark(self, mid, price, time_ns)
 
     def signal(self, int32_t mid, strengths, double price, int64_t time_ns):
         """Act on a signal: ``strengths`` has 4 entries (Long, CloseLong, Short, CloseShort), NaN
