@@ -22,8 +22,8 @@ from barter.execution.simulated import SimulatedExecution
 from barter.instrument import Market
 from barter.portfolio.portfolio import Portfolio
 from barter.statistic.summary import SummaryTable
-from barter.strategy.base import PrecomputedSignals, SignalForceExit, Strategy
 from barter.decision import Decision
+from barter.strategy.base import PrecomputedSignals, SignalForceExit, Strategy
 
 
 @dataclass
@@ -129,14 +129,11 @@ class Engine:
 
     def _backtest(self) -> None:
         core = self._start()
-        precomputed = self._emitter is None and self.on_error == "stop" and all(
-            isinstance(t.strategy, PrecomputedSignals) for t in self.traders)
-        strategies = [t.strategy for t in self.traders if isinstance(t.strategy, PrecomputedSignals)] \
-            if precomputed else []
+        precomputed = [t.strategy for t in self.traders if isinstance(t.strategy, PrecomputedSignals)]
+        compiled = self._emitter is None and self.on_error == "stop" and len(precomputed) == len(self.traders)
         tape = build_tape([t.data for t in self.traders], self.markets,
-                          [s.decisions for s in strategies] or None,
-                          [s.strength for s in strategies] if any(s.strength is not None for s in strategies)
-                          else None)
+                          [s.decisions for s in precomputed] if compiled else None,
+                          [s.strength for s in precomputed] if compiled else None)
         equity = np.empty(tape.length) if self.record_equity else None
         times = np.empty(tape.length, dtype=np.int64) if self.record_equity else None
         if self._emitter is not None:
@@ -144,7 +141,7 @@ class Engine:
                                                            if len(t.data.time_ns)), default=0)))
         started = time.perf_counter()
         try:
-            if precomputed:
+            if compiled:
                 self.events = run_decisions(tape, core, equity, times, self.drain_at)
             else:
                 self.events = run_strategies(tape, core, self.callbacks(), equity, times, self._emitter,
