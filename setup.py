@@ -30,5 +30,6 @@ extensions = [
 ]
 
 setup(
-    ext_modules=cythonize(extensions, compiler_directives=directives, annotate=DEBUG),
+    # force: a debug build must regenerate C even when it is newer than the .pyx
+    ext_modules=cythonize(extensions, compiler_directives=directives, annotate=DEBUG, force=DEBUG),
 )
