@@ -1,6 +1,7 @@
 """``barter.backtest``: one call from data and a strategy to a result with tables."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -59,7 +60,7 @@ class BacktestResult:
 
         cols = self.portfolio.core.fills_columns()
         frame = pd.DataFrame({
-            "time": pd.to_datetime(cols["time_ns"], utc=True),
+            "time": pd.to_datetime(cols["time_ns"], unit="ns", utc=True),
             "market": [self.portfolio.markets[i].market_id for i in cols["market_id"]],
             "decision": [Decision(d).name for d in cols["decision"]],
             "price": cols["price"], "quantity": cols["quantity"],
@@ -93,6 +94,36 @@ class BacktestResult:
             raise ConfigError("equity was not recorded (record_equity=False)")
         index = pd.to_datetime(self.engine.time_ns, utc=True)
         return pd.Series(self.engine.equity, index=index, name="equity")
+
+    def save(self, directory: Union[str, "os.PathLike[str]"], *, config: Any = None, prices: bool = True) -> Path:
+        """Write this result to ``directory``: Parquet tables, ``summary.json`` and ``meta.json``."""
+        from barter.results.store import save_result
+
+        return save_result(self, directory, config=config, prices=prices)
+
+    @staticmethod
+    def load(directory: Union[str, "os.PathLike[str]"]) -> Any:  # -> barter.results.SavedResult
+        """Read a directory written by ``save``: the same summary and tables (no engine)."""
+        from barter.results.store import load_result
+
+        return load_result(directory)
+
+    def tear_sheet(self, path: Union[str, "os.PathLike[str]"], price: Any = None, **options: Any) -> Path:
+        """Write one self-contained HTML tear sheet (see ``barter.results.tear_sheet``)."""
+        from barter.results.tearsheet import tear_sheet
+
+        return tear_sheet(self, path, price, **options)
+
+    def equity_png(self, path: Union[str, "os.PathLike[str]"], **options: Any) -> Path:
+        """Write the equity/drawdown chart as a PNG (see ``barter.results.equity_png``)."""
+        from barter.results.png import equity_png
+
+        return equity_png(self, path, **options)
+
+    def _repr_html_(self) -> str:
+        from barter.results.html import result_html
+
+        return result_html(self)
 
     def __repr__(self) -> str:
         return (f"BacktestResult(events={self.engine.events}, fills={self.portfolio.core.n_fills}, "

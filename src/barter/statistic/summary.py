@@ -299,5 +299,10 @@ class SummaryTable:
         line = lambda cells: "| " + " | ".join(c.rjust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
         return "\n".join([rule, line(header), rule, *(line(r) for r in body), rule])
 
+    def _repr_html_(self) -> str:
+        from barter.results.html import summary_html
+
+        return summary_html(self)
+
     def __repr__(self) -> str:
         return f"SummaryTable({[r.id for r in self.rows]})"
