@@ -1,0 +1,166 @@
+"""Exchange feed throughput: Binance frames parsed and normalised per second (issue 8).
+
+Input: the real recorded Binance spot and USD-M futures WebSocket messages
+(../shared/data/exchange_messages, README section 1), read before timing; each case cycles its
+frames up to ``--n`` frames. Cases:
+
+  orjson-only      ``orjson.loads`` of the trade frames alone: the floor under any parser
+  trades           aggTrade frames -> ``MarketEvent(Trade)`` (``BinanceParser.parse``)
+  l1               bookTicker frames -> ``MarketEvent(OrderBookL1)``
+  depth-parse      depth@100ms frames -> ``MarketEvent(OrderBookL2Update)``
+  depth-book       the same, then applied to a ``SequencedBook`` (``to_delta`` + ``delta``); each
+                   pass over a recording loads its REST snapshot into a fresh book first, so every
+                   delta is really applied (the snapshot load is inside the timing)
+
+Each case: one warm-up pass, then ``--repeat`` timed runs with ``perf_counter_ns``; the best counts.
+Targets per core (issue 8): >= 700,000 trades/s and >= 300,000 depth updates/s applied to the book.
+Peak RSS is the process's (``ru_maxrss``), so it only grows from case to case.
+
+Usage: python benchmarks/bench_feeds.py [--n 200000] [--repeat 5] [--data ../shared/data]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlparse
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from barter.data.book import SequencedBook  # noqa: E402
+from barter.data.exchange import (BINANCE_FUTURES_USD, BINANCE_SPOT, BinanceParser, market_from_symbol,  # noqa: E402
+                                  parse_depth_snapshot)
+from barter.data.exchange.recording import read_cryptofeed  # noqa: E402
+
+RECORDINGS = {
+    "spot": (BINANCE_SPOT, "binance/cryptofeed/BINANCE.ws.1.0", "binance/cryptofeed/BINANCE.http.0.0"),
+    "futures": (BINANCE_FUTURES_USD, "binance_futures/cryptofeed/BINANCE_FUTURES.ws.1.0",
+                "binance_futures/cryptofeed/BINANCE_FUTURES.http.0.0"),
+}
+TARGETS = {"trades": 700_000, "depth-book": 300_000}
+
+
+def load(data: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"trades": [], "l1": [], "depth": [], "parsers": {}, "books": []}
+    for name, (venue, ws, http) in RECORDINGS.items():
+        records = list(read_cryptofeed(data / "exchange_messages" / ws))
+        streams = parse_qs(urlparse(next(r for r in records if r.kind == "open").url).query)["streams"][0]
+        markets = {market_from_symbol(s.split("@")[0], venue) for s in streams.split("/")}
+        parser = BinanceParser(markets, venue)
+        frames = [(r.payload, r.received_ns) for r in records if r.kind == "ws"]
+        by_channel: dict[str, list[tuple[Any, int]]] = {}
+        for f in frames:
+            by_channel.setdefault(orjson.loads(f[0])["stream"].split("@", 1)[1], []).append(f)
+        out["trades"] += [(parser, *f) for f in by_channel["aggTrade"]]
+        out["l1"] += [(parser, *f) for f in by_channel["bookTicker"]]
+        out["depth"] += [(parser, *f) for f in by_channel["depth@100ms"]]
+        snaps = {parse_qs(urlparse(r.url).query)["symbol"][0]: parse_depth_snapshot(r.payload).to_snapshot()
+                 for r in read_cryptofeed(data / "exchange_messages" / http) if r.kind == "http"}
+        out["books"].append((venue.rules, parser, snaps, by_channel["depth@100ms"]))
+    return out
+
+
+def cycle(items: list[Any], n: int) -> list[Any]:
+    return (items * (n // len(items) + 1))[:n]
+
+
+def case_orjson(w: dict[str, Any], n: int) -> tuple[Callable[[], int], int]:
+    raws = [raw for _, raw, _ in cycle(w["trades"], n)]
+    loads = orjson.loads
+
+    def run() -> int:
+        for raw in raws:
+            loads(raw)
+        return len(raws)
+    return run, len(raws)
+
+
+def case_parse(key: str) -> Callable[[dict[str, Any], int], tuple[Callable[[], int], int]]:
+    def make(w: dict[str, Any], n: int) -> tuple[Callable[[], int], int]:
+        items = cycle(w[key], n)
+
+        def run() -> int:
+            events = 0
+            for parser, raw, ns in items:
+                events += len(parser.parse(raw, ns))
+            return events
+        return run, len(items)
+    return make
+
+
+def case_depth_book(w: dict[str, Any], n: int) -> tuple[Callable[[], int], int]:
+    total = sum(len(frames) for *_, frames in w["books"])
+    passes = max(1, n // total)
+
+    def run() -> int:
+        applied = 0
+        for _ in range(passes):
+            for rules, parser, snaps, frames in w["books"]:
+                books = {}
+                for symbol, snap in snaps.items():
+                    book = books[parser.markets[symbol]] = SequencedBook(rules, name=symbol)
+                    book.snapshot(snap)
+                for raw, ns in frames:
+                    for event in parser.parse(raw, ns):
+                        books[event.market].delta(event.kind.to_delta())
+                        applied += 1
+        return applied
+    return run, passes * total
+
+
+CASES = {"orjson-only": case_orjson, "trades": case_parse("trades"), "l1": case_parse("l1"),
+         "depth-parse": case_parse("depth"), "depth-book": case_depth_book}
+
+
+def git_sha() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--data", type=Path, default=Path(os.environ.get("BARTER_SHARED_DATA", ROOT.parent / "shared" / "data")))
+    args = ap.parse_args()
+    w = load(args.data)
+    rows = []
+    for name, make in CASES.items():
+        run, frames = make(w, args.n)
+        run()  # warm-up
+        best = min(_timed(run) for _ in range(args.repeat))
+        rows.append({"case": name, "frames": frames, "events_per_s": frames / (best / 1e9),
+                     "ns_per_event": best / frames, "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                     "target_per_s": TARGETS.get(name)})
+    print(f"{'case':<12} {'frames':>9} {'frames/s':>12} {'ns/frame':>9} {'target/s':>10}")
+    for r in rows:
+        target = f"{r['target_per_s']:,}" if r["target_per_s"] else "-"
+        print(f"{r['case']:<12} {r['frames']:>9,} {r['events_per_s']:>12,.0f} {r['ns_per_event']:>9.0f} {target:>10}")
+    meta = {"git_sha": git_sha(), "python": platform.python_version(), "orjson": version("orjson"),
+            "websockets": version("websockets"), "numpy": version("numpy")}
+    for r in rows:
+        print(json.dumps({"bench": "feeds", **r, **meta}))
+
+
+def _timed(run: Callable[[], int]) -> int:
+    t0 = time.perf_counter_ns()
+    run()
+    return time.perf_counter_ns() - t0
+
+
+if __name__ == "__main__":
+    main()
