@@ -181,3 +181,27 @@ def test_stop_policy_reports_then_raises():
     with pytest.raises(RuntimeError, match="strategy bug"):
         engine.run()
     assert isinstance(events[-1], EngineError) and events[-1].policy == "stop" and events[-1].market == BTC
+
+
+def test_event_kinds_the_engine_cannot_trade_on_are_reported_not_fatal():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Quote:
+        bid: float
+        ask: float
+
+    events = []
+    feed = [MarketEvent(0, BTC, Quote(99.0, 101.0))] + candle_events(BTC, [100.0, 101.0], start=MIN)
+    async def source():
+        for event in feed:
+            yield event
+
+    class Feed:
+        def __aiter__(self):
+            return source()
+
+    engine = Engine([Trader(BTC, Feed(), Alternate())], portfolio(), listeners=[events.append])
+    engine.run()
+    errors = [e for e in events if isinstance(e, EngineError)]
+    assert len(errors) == 1 and "Quote" in errors[0].error and engine.events == 2

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from barter._core.dispatch import Dispatcher
-from barter.data.event import CANDLE, TRADE, Candle, MarketEvent
+from barter.data.event import CANDLE, TRADE, Candle, MarketEvent, Trade
 from barter.engine.events import EngineError
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ def _acceptable(engine: Engine, trader: Trader, event: Any, last: int | None) ->
     problem = None
     if not isinstance(event, MarketEvent):
         problem = f"feed yielded {type(event).__name__}, not a MarketEvent"
+    elif not isinstance(event.kind, (Candle, Trade)):
+        problem = f"{type(event.kind).__name__} events do not drive traders yet (candles and trades do)"
     elif event.market != trader.market:
         problem = f"feed of {trader.market} yielded an event of {event.market}"
     elif last is not None and event.exchange_time_ns < last:
