@@ -24,27 +24,9 @@ from barter.results._common import price_frame
 from barter.results.store import FORMAT, summary_from_json, summary_to_json
 from barter.statistic import SummaryTable
 from barter.strategy import RSIStrategy
+from reference.strategies import Idle
 
-BTC_PERP = "prices/crypto/btc-perp-20211231-20220201_1m.csv"
 ETH = Market("binance", ("eth", "usdt", InstrumentKind.SPOT))
-
-
-class Idle:
-    """Never trades."""
-
-    def generate_signal(self, view: Any) -> None:
-        return None
-
-
-@pytest.fixture(scope="module")
-def synthetic() -> barter.BacktestResult:
-    return barter.backtest(default_candles(20_000), RSIStrategy())
-
-
-@pytest.fixture(scope="module")
-def real(data_dir: Path) -> barter.BacktestResult:
-    candles = HistoricalCandles.from_csv(data_dir / BTC_PERP)
-    return barter.backtest(candles, RSIStrategy(), market=Market("binance", ("btc", "usdt", InstrumentKind.PERPETUAL)))
 
 
 def assert_same_figures(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]]) -> None:

@@ -24,27 +24,9 @@ from barter.results.html import format_value
 from barter.results.tearsheet import DIV_IDS, trades_figure
 from barter.statistic import SummaryTable
 from barter.strategy import RSIStrategy
+from reference.strategies import Idle
 
-BTC_PERP = "prices/crypto/btc-perp-20211231-20220201_1m.csv"
 EQUITY_BLUE = np.array([0x1f, 0x77, 0xb4]) / 255
-
-
-class Idle:
-    """Never trades."""
-
-    def generate_signal(self, view: Any) -> None:
-        return None
-
-
-@pytest.fixture(scope="module")
-def synthetic() -> barter.BacktestResult:
-    return barter.backtest(default_candles(20_000), RSIStrategy())
-
-
-@pytest.fixture(scope="module")
-def real(data_dir: Path) -> barter.BacktestResult:
-    candles = HistoricalCandles.from_csv(data_dir / BTC_PERP)
-    return barter.backtest(candles, RSIStrategy(), market=Market("binance", ("btc", "usdt", InstrumentKind.PERPETUAL)))
 
 
 def chart_ids(page: str) -> list[str]:
