@@ -1,5 +1,5 @@
 cimport cython
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport INT64_MIN, int32_t, int64_t
 
 from barter._core.stats cimport EquityCurve, TradeSummary, equity_catch_up, equity_update
 
@@ -140,7 +140,9 @@ cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, b
     pf.total_last_ns = t
     if not pf.one_curve:
         if p.is_open or filled:
-            equity_catch_up(&pf.market_curves[mid], pf.flat_ns[mid])
+            if pf.flat_ns[mid] != INT64_MIN:
+                equity_catch_up(&pf.market_curves[mid], pf.flat_ns[mid])
+                pf.flat_ns[mid] = INT64_MIN
             equity_update(&pf.market_curves[mid], t, pf.starting_equity + pf.realised[mid]
                           + (p.unrealised_pnl if p.is_open else 0.0))
         else:
@@ -148,7 +150,9 @@ cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, b
     if pf.n_open == 0 and not filled:
         pf.total_flat_ns = t
         return pf.bal.total
-    equity = pf.equity()
-    equity_catch_up(&pf.total_curve, pf.total_flat_ns)
+    equity = pf.bal.total + pf.unrealised  # pf.equity(), without the method call
+    if pf.total_flat_ns != INT64_MIN:
+        equity_catch_up(&pf.total_curve, pf.total_flat_ns)
+        pf.total_flat_ns = INT64_MIN
     equity_update(&pf.total_curve, t, equity)
     return equity
