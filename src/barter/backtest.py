@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union
 
+import numpy as np
+
 from barter.data.historic import HistoricalCandles, HistoricalTrades
 from barter.engine.engine import Engine, Trader
 from barter.errors import ConfigError
@@ -74,16 +76,25 @@ class BacktestResult:
         """Exited positions in exit order, with realised PnL and PnL return."""
         import pandas as pd
 
-        rows = [{
-            "market": p.market.market_id, "side": p.side.name.lower(), "quantity": p.quantity,
-            "enter_time": pd.Timestamp(p.enter_time_ns, tz="UTC"),
-            "exit_time": pd.Timestamp(p.exit_time_ns, tz="UTC"),
-            "enter_price": p.enter_avg_price_gross, "exit_price": p.exit_avg_price_gross,
-            "enter_fees": p.enter_fees_total, "exit_fees": p.exit_fees_total,
-            "realised_pnl": p.realised_profit_loss, "pnl_return": p.pnl_return,
-        } for p in self.portfolio.exited_positions()]
-        return pd.DataFrame(rows, columns=["market", "side", "quantity", "enter_time", "exit_time", "enter_price",
-                                           "exit_price", "enter_fees", "exit_fees", "realised_pnl", "pnl_return"])
+        records = self.portfolio.core.exits_list()
+
+        def column(key: str) -> np.ndarray:
+            return np.array([r[key] for r in records], dtype=np.float64)
+
+        def times(key: str) -> pd.DatetimeIndex:
+            return pd.to_datetime(np.array([r[key] for r in records], dtype=np.int64), unit="ns", utc=True)
+
+        markets = [m.market_id for m in self.portfolio.markets]
+        realised = column("realised_pnl")
+        return pd.DataFrame({
+            "market": [markets[r["market_id"]] for r in records],
+            "side": ["buy" if r["side"] > 0 else "sell" for r in records],
+            "quantity": column("quantity"),
+            "enter_time": times("enter_time_ns"), "exit_time": times("exit_time_ns"),
+            "enter_price": column("enter_avg_price_gross"), "exit_price": column("exit_avg_price_gross"),
+            "enter_fees": column("enter_fees_total"), "exit_fees": column("exit_fees_total"),
+            "realised_pnl": realised, "pnl_return": realised / column("enter_value_gross"),
+        })
 
     @property
     def equity(self) -> pd.Series:
