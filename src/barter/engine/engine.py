@@ -28,7 +28,11 @@ from barter.strategy.base import PrecomputedSignals, SignalForceExit, Strategy
 
 @dataclass
 class Trader:
-    """One market: its historic data, its strategy and its execution."""
+    """One market: its data, its strategy and its execution.
+
+    ``data``: ``HistoricalCandles``/``HistoricalTrades``, a DataFrame or a CSV/Parquet/JSON path
+    (loaded as candles), or an async iterable of ``MarketEvent`` (a live feed).
+    """
 
     market: Market
     data: Any
@@ -38,6 +42,10 @@ class Trader:
     def __post_init__(self) -> None:
         if not isinstance(self.market, Market):
             raise ConfigError(f"trader market must be a Market, was {self.market!r}")
+        if not hasattr(self.data, "__aiter__"):  # a DataFrame or a file path becomes historic candles
+            from barter.backtest import load
+
+            self.data = load(self.data)
         if isinstance(self.strategy, PrecomputedSignals) and len(self.strategy.decisions) != len(self.data.time_ns):
             raise ConfigError(f"{self.market}: {len(self.strategy.decisions)} precomputed decisions "
                               f"for {len(self.data.time_ns)} events")

@@ -165,3 +165,15 @@ def test_equity_is_recorded_after_every_event():
     # long 1.0 at 100, no fees: equity follows the close
     np.testing.assert_allclose(engine.equity, [10_000.0, 9_990.0, 9_980.0], rtol=1e-12)
     assert portfolio.equity == engine.equity[-1]
+
+
+def test_a_trader_takes_a_dataframe_or_a_file_path(tmp_path):
+    data = candles([100.0, 101.0, 102.0])
+    frame = data.to_frame()
+    frame.to_csv(tmp_path / "c.csv")
+    for source in (frame, tmp_path / "c.csv", str(tmp_path / "c.csv")):
+        trader = Trader(BTC, source, Scripted([None] * 3))
+        assert isinstance(trader.data, HistoricalCandles)
+        np.testing.assert_array_equal(trader.data.close, data.close)
+    with pytest.raises(Exception, match="must be a DataFrame, a file path or a historic feed"):
+        Trader(BTC, 42, Scripted([None]))
