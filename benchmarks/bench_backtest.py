@@ -36,6 +36,8 @@ from itertools import repeat
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from _spawn import spawn_case
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOAD_DIR = Path(os.environ.get("BARTER_WORKLOAD_DIR", ROOT.parent / "shared" / "bench"))
 
@@ -293,14 +295,8 @@ def _git(*args: str) -> str:
 # The driver: one fresh subprocess per variant, then the report
 # --------------------------------------------------------------------------------------------------
 def _spawn(name: str, args: argparse.Namespace) -> Optional[dict[str, Any]]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--variant", name, "--bars", str(args.bars),
-           "--repeat", str(args.repeat), "--warmup", str(args.warmup)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        sys.stderr.write(f"variant {name} failed (exit {proc.returncode}):\n{proc.stderr}\n")
-        return None
-    return json.loads(lines[-1])
+    return spawn_case(str(Path(__file__).resolve()), f"variant {name}", "--variant", name, "--bars", str(args.bars),
+                    "--repeat", str(args.repeat), "--warmup", str(args.warmup))
 
 
 def _close(a: float, b: float) -> bool:

@@ -26,6 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(os.environ.get("BARTER_WORKLOAD_DIR", ROOT.parent / "shared" / "bench"))))
 from workload import bars  # noqa: E402
+from _spawn import spawn_case  # noqa: E402
 
 CASES = {  # name -> (markets, strategy kind, listener)
     "1x-null": (1, "null", False), "5x-null": (5, "null", False),
@@ -95,13 +96,11 @@ def main() -> int:
         return 0
     results = {}
     for name in CASES:
-        out = subprocess.run([sys.executable, __file__, "--case", name, "--bars", str(args.bars),
-                              "--listener-bars", str(args.listener_bars), "--repeat", str(args.repeat)],
-                             capture_output=True, text=True)
-        if out.returncode:
-            print(f"{name}: failed\n{out.stderr}")
+        result = spawn_case(__file__, f"case {name}", "--case", name, "--bars", str(args.bars),
+                          "--listener-bars", str(args.listener_bars), "--repeat", str(args.repeat))
+        if result is None:
             return 2
-        results[name] = json.loads(out.stdout.strip().splitlines()[-1])
+        results[name] = result
     print(f"{'case':<26}{'events':>12}{'events/s':>16}{'ns/event':>10}{'peak RSS MiB':>14}")
     for r in results.values():
         print(f"{r['case']:<26}{r['events']:>12,}{r['events_per_s']:>16,.0f}{r['ns_per_event']:>10.1f}"

@@ -40,6 +40,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from _spawn import spawn_case
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 7
 LEVELS = 1_000
@@ -235,14 +237,8 @@ def _missing(name: str) -> Optional[str]:
 
 
 def _spawn(name: str, args: argparse.Namespace) -> Optional[dict[str, Any]]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--case", name, "--n", str(args.n),
-           "--repeat", str(args.repeat)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    lines = proc.stdout.strip().splitlines()
-    if proc.returncode != 0 or not lines:
-        sys.stderr.write(f"case {name} failed (exit {proc.returncode}):\n{proc.stderr}\n")
-        return None
-    return json.loads(lines[-1])
+    return spawn_case(str(Path(__file__).resolve()), f"case {name}", "--case", name, "--n", str(args.n),
+                    "--repeat", str(args.repeat))
 
 
 def report(results: dict[str, Optional[dict[str, Any]]], skipped: dict[str, str]) -> int:
