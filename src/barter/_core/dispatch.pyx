@@ -237,6 +237,18 @@ cdef inline int _step(PortfolioCore pf, MarketView view, object cb, object emit,
     return 0
 
 
+cdef Py_ssize_t _first_report(object progress, Py_ssize_t every) except -1:
+    """The event count of the first ``progress`` call; 0 without a hook, which the count (compared
+    after its increment) never equals: the loops pay one integer compare per event for progress."""
+    if progress is None:
+        return 0
+    if every < 1:
+        raise ValueError(f"progress_every must be >= 1, was {every}")
+    if not callable(progress):
+        raise TypeError(f"progress must be callable(events_done), was {type(progress).__name__}")
+    return every
+
+
 cdef inline void _note(BaseException exc, MarketView view, str where):
     """Say where an error happened: a note for people, attributes for the engine's error event."""
     if hasattr(exc, "add_note"):
@@ -251,15 +263,18 @@ cdef inline void _note(BaseException exc, MarketView view, str where):
 @cython.boundscheck(False)  # i < tape.length, the length of equity and times (checked above)
 @cython.wraparound(False)
 def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equity=None,
-                   int64_t[::1] times=None, emit=None, drain=None):
+                   int64_t[::1] times=None, emit=None, drain=None, progress=None,
+                   Py_ssize_t progress_every=65536):
     """Run Python ``generate_signal`` callbacks (one per market id, or None) over the tape.
 
     ``equity`` and ``times``, if given, receive the portfolio equity after each event and the
     event's time. ``emit(view, signal, fills_before)``, if given, is called after each event (the
     event stream; with None it costs one branch). While ``pf.interrupt`` is set, ``drain(time_ns)``
-    runs before the next event (commands); it returns True to stop. Returns the events processed.
+    runs before the next event (commands); it returns True to stop. ``progress(events_done)``, if
+    given, is called after every ``progress_every`` events. Returns the events processed.
     """
     cdef Py_ssize_t i = 0, row
+    cdef Py_ssize_t report_at = _first_report(progress, progress_every)
     cdef int32_t mid
     cdef double value
     cdef Feed* f
@@ -284,6 +299,9 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
             if times is not None:
                 times[i] = view.time_ns
             i += 1
+            if i == report_at:
+                progress(i)
+                report_at += progress_every
     except BaseException as exc:
         _note(exc, view, f"while processing event {i} of {view.market} (time_ns={view.time_ns})")
         raise
@@ -333,13 +351,15 @@ cdef class Dispatcher:
 @cython.boundscheck(False)  # i < tape.length, the length of equity and times (checked above)
 @cython.wraparound(False)
 def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[::1] times=None,
-                  drain=None):
+                  drain=None, progress=None, Py_ssize_t progress_every=65536):
     """Run the tape's precomputed decisions: per event a bit mask of decision codes (1 Long,
     2 CloseLong, 4 Short, 8 CloseShort; 0 none) and a strength (default 1.0). No Python runs per
-    event (the GIL is released) except ``drain(time_ns)`` while ``pf.interrupt`` is set, as in
-    ``run_strategies``. Returns the number of events processed.
+    event (the GIL is released) except ``drain(time_ns)`` while ``pf.interrupt`` is set and
+    ``progress(events_done)`` every ``progress_every`` events, as in ``run_strategies``. Returns
+    the number of events processed.
     """
     cdef Py_ssize_t i = 0, row
+    cdef Py_ssize_t report_at = _first_report(progress, progress_every)
     cdef int32_t mid, m
     cdef int k
     cdef int8_t code
@@ -384,4 +404,8 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
             if stamp:
                 times[i] = t
             i += 1
+            if i == report_at:
+                with gil:
+                    progress(i)
+                report_at += progress_every
     return i

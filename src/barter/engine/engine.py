@@ -26,6 +26,9 @@ from barter.decision import Decision
 from barter.strategy.base import PrecomputedSignals, SignalForceExit, Strategy
 
 
+PROGRESS_EVERY = 65_536  # events between progress calls: negligible next to the loop's own work
+
+
 @dataclass
 class Trader:
     """One market: its data, its strategy and its execution.
@@ -119,23 +122,38 @@ class Engine:
     def is_live(self) -> bool:
         return any(hasattr(t.data, "__aiter__") for t in self.traders)
 
-    def run(self) -> None:
+    def run(self, progress: Optional[Callable[[int, int], Any]] = None, *,
+            progress_every: int = PROGRESS_EVERY) -> None:
         """Process every event of every trader; returns when all feeds end or on ``Terminate``.
 
         A backtest merges the traders' historic events by time and runs them in the compiled loop;
         live feeds run as a live session (``asyncio.run(self.run_async())``).
+
+        Parameters
+        ----------
+        progress : callable, optional
+            Backtests only: ``progress(events_done, events_total)`` is called from the loop every
+            ``progress_every`` events and once at the end (e.g. ``barter.progress.ProgressBar``).
+            Without it the loop does no progress work beyond one integer compare per event.
+        progress_every : int
+            Events between two ``progress`` calls.
         """
+        if progress is not None and not callable(progress):
+            raise ConfigError(f"progress must be callable(events_done, events_total), was {progress!r}")
         if self.is_live:
+            if progress is not None:
+                raise ConfigError("progress applies to backtests only: a live session has no end to count to")
             import asyncio
 
             asyncio.run(self.run_async())
             return
         try:
-            self._backtest()
+            self._backtest(progress, progress_every)
         finally:
             self._end_stream()
 
-    def _backtest(self) -> None:
+    def _backtest(self, progress: Optional[Callable[[int, int], Any]] = None,
+                  progress_every: int = PROGRESS_EVERY) -> None:
         core = self._start()
         precomputed = [t.strategy for t in self.traders if isinstance(t.strategy, PrecomputedSignals)]
         compiled = self._emitter is None and self.on_error == "stop" and len(precomputed) == len(self.traders)
@@ -147,13 +165,17 @@ class Engine:
         if self._emitter is not None:
             self._emitter.publish(self._session_start(min((int(t.data.time_ns[0]) for t in self.traders
                                                            if len(t.data.time_ns)), default=0)))
+        total = tape.length
+        hook = None if progress is None else (lambda done: progress(done, total))
         started = time.perf_counter()
         try:
             if compiled:
-                self.events = run_decisions(tape, core, equity, times, self.drain_at)
+                self.events = run_decisions(tape, core, equity, times, self.drain_at, hook, progress_every)
             else:
                 self.events = run_strategies(tape, core, self.callbacks(), equity, times, self._emitter,
-                                             self.drain_at)
+                                             self.drain_at, hook, progress_every)
+            if progress is not None:
+                progress(self.events, total)
         except Exception as exc:
             self._report_stop(exc)
             raise
