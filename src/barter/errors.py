@@ -34,3 +34,18 @@ class SequenceGap(BookOutOfSync):
 
 class CrossedBook(BookOutOfSync):
     """A book whose best bid is >= its best ask after a snapshot or delta."""
+
+
+class InsufficientBalance(BarterError):
+    """An order or fill that would take an asset's available balance below zero (without margin)."""
+
+
+class UnknownOrder(BarterError, KeyError):
+    """A fill, or a cancel, for an order that was never sent or is no longer open."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class RepositoryError(BarterError):
+    """A repository value that is missing, corrupt or not barter's (the message names the key)."""
