@@ -1,10 +1,11 @@
 """``barter.backtest``: one call from data and a strategy to a result with tables."""
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from barter.decision import Decision
 
 DEFAULT_MARKET = Market("binance", ("btc", "usdt", InstrumentKind.SPOT))
 DEFAULT_FEES = Fees(exchange=0.001, slippage=0.0005, network=0.0)  # 0.1% and 0.05%
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -145,11 +147,12 @@ def backtest(data: DataLike, strategy: Strategy, *, market: Market = DEFAULT_MAR
              starting_cash: float = 10_000.0, order_value: float = 100.0, size_decimals: Optional[int] = 4,
              fees: Fees = DEFAULT_FEES, statistic_config: Optional[StatisticConfig] = None,
              allocator: Optional[Any] = None, risk: Optional[Any] = None,
-             record_equity: bool = True) -> BacktestResult:
+             record_equity: bool = True, progress: Optional[Callable[[int, int], Any]] = None) -> BacktestResult:
     """Backtest ``strategy`` on one market's historic data with the seed's portfolio.
 
     Defaults: 10,000 quote starting cash; entries of 100 quote (floored to 4 decimals of base);
-    fees 0.1% exchange and 0.05% slippage.
+    fees 0.1% exchange and 0.05% slippage. ``progress(events_done, events_total)`` is called every
+    65,536 events and at the end (``barter.progress.ProgressBar`` draws it; see ``Engine.run``).
     """
     portfolio = Portfolio(
         starting_cash=starting_cash,
@@ -159,7 +162,9 @@ def backtest(data: DataLike, strategy: Strategy, *, market: Market = DEFAULT_MAR
     )
     trader = Trader(market, load(data), strategy, SimulatedExecution(fees))
     engine = Engine([trader], portfolio, record_equity=record_equity)
-    engine.run()
+    engine.run(progress)
+    log.info("backtest of %s: %d events in %.3f s, %d fills", market, engine.events, engine.elapsed_s,
+             engine.portfolio.core.n_fills)
     return BacktestResult(engine)
 
 

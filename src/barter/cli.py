@@ -7,13 +7,16 @@ RUN_DIR`` rewrites the tear sheet of a saved run. Errors are one line on stderr 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence, TextIO
 
 from barter.errors import BarterError
+from barter.log import LEVELS, configure_logging, level_for
 
 TEAR_SHEET = "tear_sheet.html"
+log = logging.getLogger(__name__)
 
 _BACKTEST_EPILOG = """\
 examples:
@@ -55,7 +58,7 @@ examples:
 # --------------------------------------------------------------------------- output helpers
 
 class _Status:
-    """A one-line status on stdout, only when it is a terminal and not ``--quiet``."""
+    """A one-line status on stdout, only when it is a terminal and not ``--quiet``; also logged (INFO)."""
 
     def __init__(self, quiet: bool, stream: TextIO = sys.stdout) -> None:
         self.stream = stream
@@ -63,6 +66,7 @@ class _Status:
         self.shown = False
 
     def __call__(self, text: str) -> None:
+        log.info("%s", text)
         if self.on:
             self.stream.write("\r\x1b[K" + text)
             self.stream.flush()
@@ -103,7 +107,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog="run 'barter COMMAND --help' for a command's options and examples")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     quiet = argparse.ArgumentParser(add_help=False)
-    quiet.add_argument("-q", "--quiet", action="store_true", help="print only the summary table (or the result)")
+    quiet.add_argument("-q", "--quiet", action="store_true",
+                       help="print only the summary table (or the result); no progress bar")
+    quiet.add_argument("-v", "--verbose", action="count", default=0,
+                       help="log what happens to stderr: -v info, -vv debug (default: warnings only)")
+    quiet.add_argument("--log-level", choices=LEVELS, type=str.lower, metavar="LEVEL",
+                       help=f"log level ({', '.join(LEVELS)}); overrides -v")
 
     bt = commands.add_parser(
         "backtest", parents=[quiet], help="run a backtest and print the trading summary",
@@ -161,6 +170,7 @@ def _seed_backtest(args: argparse.Namespace) -> None:
     from barter.backtest import DEFAULT_FEES, backtest, load
     from barter.data.default import default_candles
     from barter.execution.events import Fees
+    from barter.progress import ProgressBar
     from barter.strategy.rsi import RSIStrategy
 
     opts: dict[str, Any] = {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in _SEED_DEFAULTS.items()}
@@ -169,12 +179,11 @@ def _seed_backtest(args: argparse.Namespace) -> None:
     status = _Status(args.quiet)
     status(f"loading {args.data} ..." if args.data else "building the embedded market ...")
     data = load(args.data) if args.data else default_candles(opts["bars"])
-    status(f"running {len(data):,} events ...")
-    try:
+    status.clear()
+    with ProgressBar("backtest", quiet=args.quiet) as bar:
         result = backtest(data, RSIStrategy(opts["rsi_period"]), starting_cash=opts["cash"],
-                          order_value=opts["order_value"], fees=Fees(exchange=exchange_fee, slippage=slippage_fee))
-    finally:
-        status.clear()
+                          order_value=opts["order_value"], fees=Fees(exchange=exchange_fee, slippage=slippage_fee),
+                          progress=bar)
     source = args.data or f"embedded default market (synthetic, {len(data)} one-minute candles)"
     _print_run(result, source, args.quiet)
     if args.output:
@@ -199,6 +208,7 @@ def _save(result: Any, out: Path, config: Optional[Path], *, prices: bool, tear_
 def _config_backtest(args: argparse.Namespace) -> None:
     from barter.backtest import BacktestResult
     from barter.config import build_engine, load_config, load_market_data
+    from barter.progress import ProgressBar
 
     given = [f"--{k.replace('_', '-')}" for k in (*_SEED_DEFAULTS, "data") if getattr(args, k) is not None]
     if given:
@@ -211,9 +221,11 @@ def _config_backtest(args: argparse.Namespace) -> None:
             status(f"loading {n}/{len(config.markets)}: {m.data.name} ...")
             feeds.append(load_market_data(m))
         engine = build_engine(config, feeds)
-        status(f"running {sum(len(f) for f in feeds):,} events on {len(feeds)} market(s) ...")
+        status.clear()
+        log.info("running %s events on %d market(s)", f"{sum(len(f) for f in feeds):,}", len(feeds))
         try:
-            engine.run()
+            with ProgressBar(config.strategy.name, quiet=args.quiet) as bar:
+                engine.run(progress=bar)
         except BarterError:
             raise
         except Exception as exc:  # a user strategy raised: one line, not a traceback
@@ -320,6 +332,7 @@ def _report(args: argparse.Namespace) -> None:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the ``barter`` command; returns the exit code (0 ok, 2 usage, data or config error)."""
     args = _parser().parse_args(argv)
+    configure_logging(level_for(getattr(args, "log_level", None), getattr(args, "verbose", 0)))
     try:
         if args.command == "backtest":
             _config_backtest(args) if args.config else _seed_backtest(args)
