@@ -1,0 +1,161 @@
+"""Ray and Dask distributed executors: the candles go to the cluster's object store once.
+
+Each run is one task calling ``barter.sweep.job.execute`` with a reference to the stored columns,
+so the workers need barter installed (the same version). A task whose worker dies comes back as
+the cluster's error (Ray ``WorkerCrashedError``, Dask ``KilledWorker``) and is recorded as a failed
+run; the other runs go on.
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterator, Optional, Sequence
+
+from barter.data.historic import HistoricalCandles
+from barter.errors import ConfigError
+from barter.sweep.executors import Executor, Session
+from barter.sweep.job import Outcome, RunSpec, Task, execute, failed
+from barter.sweep.shared import candle_columns
+
+
+def _import(name: str, extra: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ConfigError(f"this executor needs {extra} (pip install 'barter[sweep]'): {exc}") from None
+
+
+def _lost(task: Task, exc: BaseException) -> Outcome:
+    return failed(task, f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}")
+
+
+# --------------------------------------------------------------------------- Ray
+
+class _RaySession(Session):
+    def __init__(self, ray: Any, candles: HistoricalCandles, started: bool) -> None:
+        self.ray, self.started = ray, started
+        self.data = ray.put(candle_columns(candles))  # once; workers map it without copying
+        # no retries: a run whose worker died is reported, not run again
+        self.remote = ray.remote(num_cpus=1, max_retries=0)(execute)
+        self.pending: dict[Any, Task] = {}
+
+    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        ray = self.ray
+        spec_ref = ray.put(spec)
+        self.pending = {self.remote.remote(self.data, spec_ref, task): task for task in tasks}
+        try:
+            while self.pending:
+                [done], _ = ray.wait(list(self.pending), num_returns=1)
+                task = self.pending.pop(done)
+                try:
+                    outcome = ray.get(done)
+                except ray.exceptions.RayError as exc:
+                    outcome = _lost(task, exc)
+                yield outcome
+        finally:
+            self._cancel()
+
+    def _cancel(self) -> None:
+        for ref in self.pending:
+            self.ray.cancel(ref, force=True)
+        self.pending = {}
+
+    def close(self) -> None:
+        self._cancel()
+        self.data = None
+        if self.started:
+            self.ray.shutdown()
+            self.started = False
+
+
+class RayExecutor(Executor):
+    """Runs on Ray: the one already initialised, else ``ray.init(address, **init_options)``.
+
+    Parameters
+    ----------
+    address : str, optional
+        ``"ray://HOST:PORT"`` (Ray client) or ``"auto"``; None starts a local Ray. A Ray started
+        here is shut down when the sweep ends.
+    """
+
+    name = "ray"
+
+    def __init__(self, address: Optional[str] = None, **init_options: Any) -> None:
+        self.address = address
+        self.init_options = init_options
+
+    def open(self, candles: HistoricalCandles) -> Session:
+        ray = _import("ray", "ray")
+        started = False
+        if not ray.is_initialized():
+            options = {"include_dashboard": False, "log_to_driver": False, **self.init_options}
+            ray.init(address=self.address, **options)
+            started = True
+        return _RaySession(ray, candles, started)
+
+
+# --------------------------------------------------------------------------- Dask
+
+class _DaskSession(Session):
+    def __init__(self, client: Any, candles: HistoricalCandles, owned: bool) -> None:
+        self.client, self.owned = client, owned
+        # a one-element list: scatter keeps the dict whole (a dict argument would be split up)
+        [self.data] = client.scatter([candle_columns(candles)], hash=False)
+        self.pending: dict[Any, Task] = {}
+
+    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        from distributed import as_completed
+
+        tag = uuid.uuid4().hex[:8]
+        [spec_ref] = self.client.scatter([spec], hash=False)
+        self.pending = {self.client.submit(execute, self.data, spec_ref, task, pure=False,
+                                           key=f"barter-run-{tag}-{task.run}"): task for task in tasks}
+        try:
+            for future in as_completed(list(self.pending)):
+                task = self.pending.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # KilledWorker, CancelledError, ...
+                    outcome = _lost(task, exc)
+                yield outcome
+        finally:
+            self._cancel()
+
+    def _cancel(self) -> None:
+        if self.pending:
+            self.client.cancel(list(self.pending))
+        self.pending = {}
+
+    def close(self) -> None:
+        self._cancel()
+        self.data = None
+        if self.owned:
+            self.client.close()
+            self.owned = False
+
+
+class DaskExecutor(Executor):
+    """Runs on Dask distributed.
+
+    Parameters
+    ----------
+    client : str or distributed.Client, optional
+        A scheduler address (``"tcp://HOST:PORT"``) or a connected client; None starts a local
+        cluster (worker processes). A client made here is closed when the sweep ends.
+    """
+
+    name = "dask"
+
+    def __init__(self, client: Any = None) -> None:
+        self.client = client
+
+    def open(self, candles: HistoricalCandles) -> Session:
+        distributed = _import("distributed", "dask[distributed]")
+        if isinstance(self.client, distributed.Client):
+            return _DaskSession(self.client, candles, owned=False)
+        client = distributed.Client(self.client) if self.client else distributed.Client(processes=True)
+        return _DaskSession(client, candles, owned=True)
+
+
+__all__ = ["DaskExecutor", "RayExecutor"]
