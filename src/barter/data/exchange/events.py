@@ -63,9 +63,12 @@ class OrderBookL2Update:
     first_id, last_id : int
         First and last update id in the message (Binance ``U`` and ``u``).
     prev_last_id : int or None
-        The previous message's ``last_id`` (Binance futures ``pu``); None on spot.
+        The previous message's ``last_id`` (Binance futures ``pu``, OKX ``prevSeqId``); None
+        where the exchange gives none.
     bids, asks : tuple of (price, size)
         Quote per base unit, base units; in the exchange's order.
+    checksum : int or None
+        The exchange's CRC32 of its top levels after this update (OKX, Kraken).
     """
 
     first_id: int
@@ -73,6 +76,7 @@ class OrderBookL2Update:
     prev_last_id: Optional[int]
     bids: tuple[Level, ...]
     asks: tuple[Level, ...]
+    checksum: Optional[int] = None
 
     def to_delta(self) -> BookDelta:
         return BookDelta(self.first_id, self.last_id, self.bids or _EMPTY, self.asks or _EMPTY, self.prev_last_id)
@@ -80,11 +84,26 @@ class OrderBookL2Update:
 
 @dataclass(frozen=True, slots=True)
 class OrderBookL2Snapshot:
-    """A full L2 book as of update id ``last_update_id`` (e.g. a REST depth response)."""
+    """A full L2 book as of update id ``last_update_id`` (a REST depth response, or the snapshot
+    message of OKX, Bybit, Kraken and Coinbase).
+
+    Attributes
+    ----------
+    checksum : int or None
+        The exchange's CRC32 of its top levels (OKX, Kraken).
+    decimals : (int, int) or None
+        Digits after the point of the exchange's price and size text, where its checksum needs them
+        (Kraken).
+    depth : int or None
+        Levels per side the exchange keeps; deeper levels drop out after each update (Kraken).
+    """
 
     last_update_id: int
     bids: tuple[Level, ...]
     asks: tuple[Level, ...]
+    checksum: Optional[int] = None
+    decimals: Optional[tuple[int, int]] = None
+    depth: Optional[int] = None
 
     def to_snapshot(self) -> BookSnapshot:
         return BookSnapshot(self.last_update_id, self.bids or _EMPTY, self.asks or _EMPTY)
