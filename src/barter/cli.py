@@ -48,6 +48,17 @@ prints rows, the UTC time range, the median step between rows and the gaps (step
 1.5x the median). A file that fails validation prints the first bad row and exits with code 2.
 """
 
+_SWEEP_EPILOG = """\
+examples:
+  barter sweep rsi.toml --grid rsi_period=7,14,21
+  barter sweep rsi.toml --grid rsi_period=7,14 --grid order_value=50,100 --executor serial
+  barter sweep rsi.toml --grid rsi_period=5,10,20 --executor ray://head:10001 -o sweep.parquet
+
+the config's one market and strategy; [strategy] params apply to every run, --grid overrides them.
+executors: process (default, every core), serial, N (processes), ray, ray://HOST:PORT, dask,
+tcp://HOST:PORT (a Dask scheduler). Guide: docs/sweep.md
+"""
+
 _REPORT_EPILOG = """\
 examples:
   barter report runs/rsi                   rewrite runs/rsi/tear_sheet.html
@@ -150,6 +161,8 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--time-unit", choices=("s", "ms", "us", "ns"),
                          help="unit of a numeric time column (default: inferred)")
 
+    _sweep_parser(commands, quiet)
+
     report = commands.add_parser(
         "report", parents=[quiet], help="rebuild the tear sheet of a saved run",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_REPORT_EPILOG,
@@ -158,6 +171,42 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", metavar="RUN_DIR", help="directory of a saved run")
     report.add_argument("-o", "--output", metavar="PATH", help=f"tear sheet file (default RUN_DIR/{TEAR_SHEET})")
     return parser
+
+
+def _sweep_parser(commands: Any, quiet: argparse.ArgumentParser) -> None:
+    sw = commands.add_parser(
+        "sweep", parents=[quiet], help="backtest a config over a grid of strategy parameters",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_SWEEP_EPILOG,
+        description="Run a config's strategy once per parameter set on all cores or a cluster and print\n"
+                    "the best runs by a metric.")
+    sw.add_argument("config", metavar="CONFIG.toml", help="backtest configuration (TOML), one market")
+    sw.add_argument("--grid", action="append", required=True, metavar="NAME=V1,V2,...",
+                    help="strategy parameter values (repeat for more parameters: every combination runs)")
+    sw.add_argument("--executor", metavar="WHERE", help="process (default), serial, N, ray, ray://HOST:PORT, "
+                                                        "dask or tcp://HOST:PORT")
+    sw.add_argument("--metric", default="equity_sharpe", help="statistic to sort by, best first "
+                                                               "(default equity_sharpe)")
+    sw.add_argument("--top", type=int, default=10, help="rows to print (default 10)")
+    sw.add_argument("-o", "--output", metavar="FILE", help="save every row (.csv, or .parquet)")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from barter.sweep import command
+
+    executor = int(args.executor) if args.executor and args.executor.isdigit() else args.executor
+    table = command.run(args.config, args.grid, executor=executor, workers=None, metric=args.metric,
+                        progress=False if args.quiet else None)
+    a = table.attrs
+    _say(args.quiet, f"barter sweep: {args.config}, {len(table)} of {a['runs']} runs on {a['executor']}, "
+                     f"{a['failed']} failed, best by {a['metric']}")
+    print(command.show(table, list(command.parse_grid(args.grid)), args.top))
+    if args.output:
+        command.save(table, Path(args.output))
+        _say(args.quiet, f"saved {len(table)} rows to {args.output}")
+    if a["interrupted"]:
+        print("barter: interrupted, the finished runs are shown", file=sys.stderr)
+        return 130
+    return 0
 
 
 _SEED_DEFAULTS = {"bars": 100_000, "rsi_period": 14, "cash": 10_000.0, "order_value": 100.0,
@@ -340,6 +389,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             _inspect(args)
         elif args.command == "report":
             _report(args)
+        elif args.command == "sweep":
+            return _sweep(args)
     except (BarterError, OSError) as exc:
         print(f"barter: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

@@ -26,7 +26,7 @@ DEFAULT_METRIC = "equity_sharpe"
 def check_metric(metric: str) -> None:
     """``metric`` must be one of ``STAT_COLUMNS``; the error suggests the closest."""
     if metric not in STAT_COLUMNS:
-        close = difflib.get_close_matches(str(metric), STAT_COLUMNS, n=3)
+        close = difflib.get_close_matches(str(metric), STAT_COLUMNS, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else f"one of {', '.join(STAT_COLUMNS)}"
         raise ConfigError(f"unknown metric {metric!r}; {hint}")
 
