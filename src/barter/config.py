@@ -1,7 +1,8 @@
 """Backtest configuration files (TOML): read, validate and build the engine they describe.
 
-A config names markets and their data files, a strategy (an import path and its keyword
-arguments), the portfolio, execution fees, statistics settings and where to save the result::
+A config names markets and their data files, a strategy, an allocator and a risk manager (each an
+import path and its keyword arguments), the portfolio, execution fees, statistics settings and
+where to save the result::
 
     [[markets]]
     exchange = "binance"
@@ -35,9 +36,9 @@ from barter.instrument import InstrumentKind, Market
 
 PathLike = Union[str, Path]
 
-SECTIONS = ("markets", "strategy", "portfolio", "execution", "statistics", "output")
+SECTIONS = ("markets", "strategy", "allocator", "risk", "portfolio", "execution", "statistics", "output")
 MARKET_KEYS = ("exchange", "base", "quote", "kind", "data", "time_column", "time_unit")
-STRATEGY_KEYS = ("path", "params")
+OBJECT_KEYS = ("path", "params")  # [strategy], [allocator], [risk]
 PORTFOLIO_KEYS = ("starting_cash", "order_value", "size_decimals")
 EXECUTION_KEYS = ("fees",)
 FEE_KEYS = ("exchange", "slippage", "network")
@@ -45,6 +46,8 @@ STATISTICS_KEYS = ("starting_equity", "trading_days_per_year", "risk_free_return
 OUTPUT_KEYS = ("directory", "tear_sheet", "prices")
 TIME_UNITS = ("s", "ms", "us", "ns")
 DEFAULT_STRATEGY = "barter.strategy:RSIStrategy"
+DEFAULT_ALLOCATOR = "barter.portfolio:DefaultAllocator"
+DEFAULT_RISK = "barter.portfolio:DefaultRisk"
 
 
 class ConfigFileError(ConfigError):
@@ -73,8 +76,12 @@ class MarketConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class StrategyConfig:
-    """``[strategy]``: ``path`` is ``"module:Name"``; ``factory(**params)`` makes one strategy per market."""
+class ObjectConfig:
+    """A section naming a class or factory by import path, and its keyword arguments.
+
+    ``[strategy]`` (``factory(**params)`` once per market), ``[allocator]`` and ``[risk]`` (once, for
+    the shared portfolio). ``path`` is ``"module:Name"``.
+    """
 
     path: str = DEFAULT_STRATEGY
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -86,6 +93,9 @@ class StrategyConfig:
         return f"{self.path.rpartition(':')[2]}({args})"
 
 
+StrategyConfig = ObjectConfig  # the [strategy] section's type (its earlier name)
+
+
 @dataclass(frozen=True, slots=True)
 class BacktestConfig:
     """A validated backtest configuration.
@@ -95,7 +105,10 @@ class BacktestConfig:
     source : pathlib.Path
         The TOML file it was read from.
     markets : tuple of MarketConfig
-    strategy : StrategyConfig
+    strategy : ObjectConfig
+    allocator, risk : ObjectConfig or None
+        ``[allocator]`` and ``[risk]``; None: ``DefaultAllocator(order_value, size_decimals)`` and
+        ``DefaultRisk()``.
     starting_cash : float
         Quote currency.
     order_value : float
@@ -121,7 +134,7 @@ class BacktestConfig:
 
     source: Path
     markets: tuple[MarketConfig, ...]
-    strategy: StrategyConfig
+    strategy: ObjectConfig
     starting_cash: float = 10_000.0
     order_value: float = 100.0
     size_decimals: Optional[int] = 4
@@ -134,6 +147,8 @@ class BacktestConfig:
     tear_sheet: bool = True
     save_prices: bool = True
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    allocator: Optional[ObjectConfig] = None
+    risk: Optional[ObjectConfig] = None
 
 
 # --------------------------------------------------------------------------- checking
@@ -262,15 +277,16 @@ def import_object(path: str) -> Any:
     return obj
 
 
-def _strategy(chk: _Checker, table: Mapping[str, Any]) -> StrategyConfig:
-    where = "strategy"
-    chk.known(table, STRATEGY_KEYS, where)
-    path = chk.string(table, "path", where, DEFAULT_STRATEGY)
-    assert path is not None
-    params = table.get("params", {})
-    if not isinstance(params, dict):
-        raise chk.fail(where, f"params must be a table of keyword arguments, got {_show(params)}")
-    # modules beside the config file can be imported ("mymodule:MyStrategy")
+# What each object section must make: (method the engine calls, how it is called).
+_CONTRACTS = {
+    "strategy": ("generate_signal", "generate_signal(market)"),
+    "allocator": ("allocate_order", "allocate_order(order, position, strength)"),
+    "risk": ("evaluate_order", "evaluate_order(order)"),
+}
+
+
+def _import_factory(chk: _Checker, where: str, path: str) -> Callable[..., Any]:
+    """The class or function ``path`` names; modules beside the config file can be imported."""
     here = str(chk.source.parent.resolve())
     added = here not in sys.path
     if added:
@@ -287,26 +303,55 @@ def _strategy(chk: _Checker, table: Mapping[str, Any]) -> StrategyConfig:
             sys.path.remove(here)
     if not callable(factory):
         raise chk.fail(where, f"path {_show(path)} must name a class or function, got {type(factory).__name__}")
-    config = StrategyConfig(path, dict(params), factory)
-    make_strategy(config, chk.source)  # fail now on bad params, not after loading data
+    return factory
+
+
+def _object_section(chk: _Checker, table: Mapping[str, Any], where: str, default_path: str) -> ObjectConfig:
+    """``[where]``: ``path`` and ``params``, imported and made once now (bad params fail before any data)."""
+    chk.known(table, OBJECT_KEYS, where)
+    path = chk.string(table, "path", where, default_path)
+    assert path is not None
+    params = table.get("params", {})
+    if not isinstance(params, dict):
+        raise chk.fail(where, f"params must be a table of keyword arguments, got {_show(params)}")
+    config = ObjectConfig(path, dict(params), _import_factory(chk, where, path))
+    make_object(config, where, chk.source)
     return config
 
 
-def make_strategy(config: StrategyConfig, source: Optional[Path] = None) -> Any:
-    """A new strategy: ``config.factory(**config.params)``, checked for ``generate_signal``."""
+def make_object(config: ObjectConfig, where: str, source: Optional[Path] = None) -> Any:
+    """A new object of section ``where`` (``strategy``, ``allocator`` or ``risk``):
+    ``config.factory(**config.params)``, checked for the method the engine calls on it."""
     chk = _Checker(source or Path("config"))
     try:
-        strategy = config.factory(**config.params)
+        made = config.factory(**config.params)
     except TypeError as exc:
-        raise chk.fail("strategy", f"params do not fit {config.path}: {exc}") from None
+        raise chk.fail(where, f"params do not fit {config.path}: {exc}") from None
     except Exception as exc:
-        raise chk.fail("strategy", f"params rejected by {config.path}: {type(exc).__name__}: {exc}") from None
+        raise chk.fail(where, f"params rejected by {config.path}: {type(exc).__name__}: {exc}") from None
+    method, call = _CONTRACTS[where]
     from barter.strategy.base import PrecomputedSignals
 
-    if not (isinstance(strategy, PrecomputedSignals) or callable(getattr(strategy, "generate_signal", None))):
-        raise chk.fail("strategy", f"path {_show(config.path)} must make an object with a "
-                                   f"generate_signal(market) method, got {type(strategy).__name__}")
-    return strategy
+    if not (callable(getattr(made, method, None)) or (where == "strategy" and isinstance(made, PrecomputedSignals))):
+        raise chk.fail(where, f"path {_show(config.path)} must make an object with the method {call}, "
+                              f"got {type(made).__name__}")
+    return made
+
+
+def make_strategy(config: ObjectConfig, source: Optional[Path] = None) -> Any:
+    """A new strategy: ``config.factory(**config.params)``, checked for ``generate_signal``."""
+    return make_object(config, "strategy", source)
+
+
+def _allocator(chk: _Checker, doc: Mapping[str, Any]) -> Optional[ObjectConfig]:
+    """``[allocator]``, or None for the default one sized by ``[portfolio]``; not both."""
+    if "allocator" not in doc:
+        return None
+    shorthand = [k for k in ("order_value", "size_decimals") if k in doc.get("portfolio", {})]
+    if shorthand:
+        raise chk.fail("portfolio", f"{shorthand[0]} sizes the default allocator; with an [allocator] "
+                                    f"section pass it in [allocator] params instead")
+    return _object_section(chk, doc["allocator"], "allocator", DEFAULT_ALLOCATOR)
 
 
 # --------------------------------------------------------------------------- whole file
@@ -347,7 +392,9 @@ def parse_config(doc: Mapping[str, Any], source: PathLike = "config.toml") -> Ba
     for name in SECTIONS[1:]:
         chk.table(doc, name, name)
     markets = _markets(chk, doc)
-    strategy = _strategy(chk, doc.get("strategy", {}))
+    strategy = _object_section(chk, doc.get("strategy", {}), "strategy", DEFAULT_STRATEGY)
+    allocator = _allocator(chk, doc)
+    risk = _object_section(chk, doc["risk"], "risk", DEFAULT_RISK) if "risk" in doc else None
 
     pf = doc.get("portfolio", {})
     chk.known(pf, PORTFOLIO_KEYS, "portfolio")
@@ -389,7 +436,7 @@ def parse_config(doc: Mapping[str, Any], source: PathLike = "config.toml") -> Ba
         output=chk.path(out, "directory", "output", required=False),
         tear_sheet=chk.boolean(out, "tear_sheet", "output", True),
         save_prices=chk.boolean(out, "prices", "output", True),
-        raw=dict(doc),
+        raw=dict(doc), allocator=allocator, risk=risk,
     )
 
 
@@ -448,8 +495,10 @@ def build_engine(config: BacktestConfig, data: Optional[list[Any]] = None, *, re
     stats = StatisticConfig(starting_equity=config.starting_equity or config.starting_cash,
                             trading_days_per_year=config.trading_days_per_year,
                             risk_free_return=config.risk_free_return)
-    portfolio = Portfolio(starting_cash=config.starting_cash,
-                          allocator=DefaultAllocator(config.order_value, config.size_decimals),
+    allocator = (DefaultAllocator(config.order_value, config.size_decimals) if config.allocator is None
+                 else make_object(config.allocator, "allocator", config.source))
+    risk = None if config.risk is None else make_object(config.risk, "risk", config.source)
+    portfolio = Portfolio(starting_cash=config.starting_cash, allocator=allocator, risk=risk,
                           statistic_config=stats)
     traders = [Trader(m.market, feed, make_strategy(config.strategy, config.source),
                       SimulatedExecution(Fees(**config.fees)))
@@ -457,5 +506,5 @@ def build_engine(config: BacktestConfig, data: Optional[list[Any]] = None, *, re
     return Engine(traders, portfolio, record_equity=record_equity)
 
 
-__all__ = ["BacktestConfig", "ConfigFileError", "MarketConfig", "StrategyConfig", "build_engine",
-           "import_object", "load_config", "load_market_data", "make_strategy", "parse_config"]
+__all__ = ["BacktestConfig", "ConfigFileError", "MarketConfig", "ObjectConfig", "StrategyConfig", "build_engine",
+           "import_object", "load_config", "load_market_data", "make_object", "make_strategy", "parse_config"]

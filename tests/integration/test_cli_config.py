@@ -105,7 +105,7 @@ def test_a_strategy_module_beside_the_config(data_dir: Path, tmp_path: Path):
 @pytest.mark.parametrize("extra, needles", [
     ("[portfolio]\nstarting_cash = \"abc\"\n", ['[portfolio] starting_cash must be a number > 0, got "abc"']),
     ("[portfolio]\ncash = 5\n", ["[portfolio]", '"cash"']),
-    ("[risk]\nmax = 1\n", ["unknown section [risk]"]),
+    ("[risk]\nmax = 1\n", ['[risk] unknown key "max"']),
     ("[execution.fees]\nexchange = -0.1\n", ["[execution.fees] exchange must be a number >= 0"]),
     ("[statistics]\ntrading_days_per_year = 252.5\n", ["trading_days_per_year must be an integer"]),
     ("[portfolio]\nsize_decimals = true\n", ["size_decimals", "got true"]),
