@@ -8,6 +8,7 @@ run; the other runs go on.
 from __future__ import annotations
 
 import uuid
+from collections import deque
 from typing import Any, Iterator, Optional, Sequence
 
 from barter.data.historic import HistoricalCandles
@@ -105,15 +106,27 @@ class _DaskSession(Session):
         self.pending: dict[Any, Task] = {}
 
     def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        """At most one run per worker thread in flight, so a dying worker takes only its own run
+        down (Dask would otherwise queue more on it and fail them all with ``KilledWorker``)."""
         from distributed import as_completed
 
-        tag = uuid.uuid4().hex[:8]
+        tag, queue, done = uuid.uuid4().hex[:8], deque(tasks), as_completed()
         [spec_ref] = self.client.scatter([spec], hash=False)
-        self.pending = {self.client.submit(execute, self.data, spec_ref, task, pure=False,
-                                           key=f"barter-run-{tag}-{task.run}"): task for task in tasks}
+
+        def submit() -> None:
+            task = queue.popleft()
+            future = self.client.submit(execute, self.data, spec_ref, task, pure=False,
+                                        key=f"barter-run-{tag}-{task.run}")
+            self.pending[future] = task
+            done.add(future)
+
+        for _ in range(min(len(queue), max(1, sum(self.client.nthreads().values())))):
+            submit()
         try:
-            for future in as_completed(list(self.pending)):
+            for future in done:
                 task = self.pending.pop(future)
+                if queue:
+                    submit()
                 try:
                     outcome = future.result()
                 except Exception as exc:  # KilledWorker, CancelledError, ...

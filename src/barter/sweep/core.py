@@ -92,6 +92,8 @@ def frame(rows: list[dict[str, Any]], metric: str, ascending: bool) -> pd.DataFr
     if not rows:
         return pd.DataFrame(columns=["run", "error", *STAT_COLUMNS])
     table = pd.DataFrame(rows).sort_values("run", kind="stable")
+    # object dtype with None for runs that succeeded, whether or not any failed
+    table["error"] = table["error"].astype(object).where(table["error"].notna(), None)
     table = table.sort_values(metric, ascending=ascending, na_position="last", kind="stable")
     return table.reset_index(drop=True)
 
