@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Generator, Optional, Sequence
 
 from barter.data.historic import HistoricalCandles
 from barter.errors import ConfigError
@@ -41,7 +41,7 @@ class _RaySession(Session):
         self.remote = ray.remote(num_cpus=1, max_retries=0)(execute)
         self.pending: dict[Any, Task] = {}
 
-    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Iterator[Outcome]:
+    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         ray = self.ray
         spec_ref = ray.put(spec)
         self.pending = {self.remote.remote(self.data, spec_ref, task): task for task in tasks}
@@ -105,7 +105,7 @@ class _DaskSession(Session):
         [self.data] = client.scatter([candle_columns(candles)], hash=False)
         self.pending: dict[Any, Task] = {}
 
-    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Iterator[Outcome]:
+    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         """At most one run per worker thread in flight, so a dying worker takes only its own run
         down (Dask would otherwise queue more on it and fail them all with ``KilledWorker``)."""
         from distributed import as_completed

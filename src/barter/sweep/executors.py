@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Generator, Optional, Sequence, Union
 
 from barter.data.historic import HistoricalCandles
 from barter.errors import ConfigError
@@ -20,7 +20,7 @@ class Session(ABC):
     """An executor's hold on the sweep's data; a context manager that closes itself."""
 
     @abstractmethod
-    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Iterator[Outcome]:
+    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         """Run ``tasks``; yield each outcome as it finishes. Closing the generator stops the rest."""
 
     def close(self) -> None:
@@ -47,7 +47,7 @@ class _SerialSession(Session):
     def __init__(self, candles: HistoricalCandles) -> None:
         self.candles = candles
 
-    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Iterator[Outcome]:
+    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         for task in tasks:
             yield execute(self.candles, spec, task)
 

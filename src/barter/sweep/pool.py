@@ -11,7 +11,7 @@ import multiprocessing as mp
 import signal
 from collections import deque
 from multiprocessing.connection import Connection, wait
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Generator, Optional, Sequence
 
 from barter.data.historic import HistoricalCandles
 from barter.errors import ConfigError
@@ -109,7 +109,7 @@ class _PoolSession(Session):
                 except OSError:  # died while idle: _receive reports it on the next wait
                     pass
 
-    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Iterator[Outcome]:
+    def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         queue = deque(tasks)
         try:
             while True:

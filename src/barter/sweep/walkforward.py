@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 
-from barter._core.stats import EquityStats, RunningStats
+from barter._core.stats import EquityStats, RunningStats  # type: ignore[attr-defined]  # no stub yet
 from barter.errors import ConfigError
 from barter.statistic.summary import EquitySummary, StatisticConfig
 from barter.sweep.core import DEFAULT_METRIC, Strategy, check_metric, consume, frame, prepare, row
