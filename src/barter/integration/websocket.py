@@ -69,6 +69,8 @@ class WebSocketClient:
         self.connections = self.reconnects = self.frames = 0
         self._closing = asyncio.Event()
         self._ws: Optional[ClientConnection] = None
+        self._forced: Optional[str] = None
+        self._closer: Optional[asyncio.Task[None]] = None
 
     @property
     def exchange(self) -> str:
@@ -79,6 +81,15 @@ class WebSocketClient:
         self._closing.set()
         if self._ws is not None:
             await self._ws.close()
+
+    async def reconnect(self, reason: str) -> None:
+        """Drop the current connection on purpose (e.g. to get fresh book snapshots): the client yields
+        ``Reconnecting`` with ``reason``, then connects and resubscribes after the backoff delay."""
+        if self._ws is not None and self._forced is None:
+            self._forced = reason
+            # closed in the background: the frames already in flight are still read (and yielded)
+            # meanwhile, so the closing handshake is never stuck behind a full receive queue
+            self._closer = asyncio.create_task(self._ws.close(1000, reason[:100]))
 
     async def send(self, message: Union[str, bytes]) -> None:
         """Send on the current connection (raises ``IntegrationError`` when not connected)."""
@@ -114,7 +125,7 @@ class WebSocketClient:
                                 continue
                             self.frames += 1
                             yield Frame(raw, received_ns, number)
-                    reason = _closed_reason(ws)
+                    reason = self._forced or _closed_reason(ws)
             except SubscriptionRejected:
                 raise
             except InvalidURI as e:
@@ -122,7 +133,7 @@ class WebSocketClient:
             except _RETRYABLE as e:
                 reason = _describe(e)
             finally:
-                self._ws = None
+                self._ws, self._forced = None, None
             if self._closing.is_set():
                 return
             if self.connections == 0 and not self.retry_initial:
