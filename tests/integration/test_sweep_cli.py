@@ -1,0 +1,58 @@
+"""``barter sweep CONFIG.toml --grid ...`` run as a subprocess."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+BTC = "prices/crypto/btc-perp-20211231-20220201_1m.csv"
+# A strategy module beside the config: workers must import it from the config's directory.
+LOCAL_STRATEGY = """\
+from barter.strategy import RSIStrategy
+
+
+class Local(RSIStrategy):
+    def __init__(self, rsi_period: int = 14, label: str = "x") -> None:
+        super().__init__(rsi_period)
+"""
+
+
+def barter(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "barter", *args], capture_output=True, text=True, timeout=120)
+
+
+def config(tmp_path: Path, data: Path, markets: int = 1) -> Path:
+    text = "".join(f'[[markets]]\nexchange = "binance"\nbase = "b{i}"\nquote = "usdt"\n'
+                   f"data = {json.dumps(str(data))}\n\n" for i in range(markets))
+    text += '[strategy]\npath = "local_strategy:Local"\nparams = { label = "base" }\n'
+    (tmp_path / "local_strategy.py").write_text(LOCAL_STRATEGY)
+    path = tmp_path / "sweep.toml"
+    path.write_text(text)
+    return path
+
+
+def test_sweep_prints_the_best_runs_and_saves_every_row(tmp_path: Path, data_dir: Path) -> None:
+    out = barter("sweep", str(config(tmp_path, data_dir / BTC)), "--grid", "rsi_period=5,9,20",
+                 "--executor", "2", "--top", "2", "-o", str(tmp_path / "rows.csv"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "3 of 3 runs on process, 0 failed, best by equity_sharpe" in lines[0]
+    assert lines[1].split()[:3] == ["run", "rsi_period", "equity_sharpe"] and len(lines) == 5
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    assert len(rows) == 3 and set(rows["label"]) == {"base"} and rows["error"].isna().all()
+    assert rows["equity_sharpe"].is_monotonic_decreasing
+    assert lines[2].split()[:2] == [str(rows["run"][0]), str(rows["rsi_period"][0])]
+
+
+def test_sweep_needs_one_market(tmp_path: Path, data_dir: Path) -> None:
+    out = barter("sweep", str(config(tmp_path, data_dir / BTC, markets=2)), "--grid", "rsi_period=5")
+    assert out.returncode == 2 and out.stderr.strip().splitlines() == [
+        "barter: error: sweep.toml: a sweep runs on one market, the config has 2"]
+
+
+def test_sweep_rejects_a_bad_grid_in_one_line(tmp_path: Path, data_dir: Path) -> None:
+    out = barter("sweep", str(config(tmp_path, data_dir / BTC)), "--grid", "rsi_period")
+    assert out.returncode == 2 and "--grid must be NAME=V1,V2" in out.stderr and "Traceback" not in out.stderr
