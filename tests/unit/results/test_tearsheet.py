@@ -1,7 +1,7 @@
 """The tear sheet (``barter.results``): the plotted series match ``EquitySummary``, the HTML page is
 self-contained with every chart and summary figure, the PNG is the right size and shows the curve.
 
-(A headless-browser render of the page is a separate, later test.)
+(The render in headless Chromium is test_browser.py.)
 """
 from __future__ import annotations
 
