@@ -66,19 +66,20 @@ def _feed(exchange: str, subs: list[Subscription], options: dict[str, Any]) -> E
     partial = {"partial_candles": opts.pop("partial_candles", False)}
     markets = list(dict.fromkeys(s.market for s in subs))
     if exchange in _BINANCE:
-        venue = _BINANCE[exchange]
-        return ExchangeFeed(BinanceConnection(subs, venue, **opts), BinanceParser(markets, venue, **partial), **client)
+        binance = _BINANCE[exchange]
+        return ExchangeFeed(BinanceConnection(subs, binance, **opts), BinanceParser(markets, binance, **partial),
+                            **client)
     if exchange in _BYBIT:
-        venue = _BYBIT[exchange]
-        return ExchangeFeed(BybitConnection(subs, venue, **opts), BybitParser(markets, venue, **partial), **client)
+        bybit = _BYBIT[exchange]
+        return ExchangeFeed(BybitConnection(subs, bybit, **opts), BybitParser(markets, bybit, **partial), **client)
     if exchange == "okx":
         symbols = opts.get("symbols") or {}
-        parser = OkxParser({symbols[m]: m for m in markets} if symbols else markets, **partial)
-        return ExchangeFeed(OkxConnection(subs, **opts), parser, **client)
+        okx = OkxParser({symbols[m]: m for m in markets} if symbols else markets, **partial)
+        return ExchangeFeed(OkxConnection(subs, **opts), okx, **client)
     if exchange == "kraken":
-        parser = KrakenParser(markets, precision=opts.pop("precision", None), book_depth=opts.get("book_depth", 10),
+        kraken = KrakenParser(markets, precision=opts.pop("precision", None), book_depth=opts.get("book_depth", 10),
                               **partial)
-        return ExchangeFeed(KrakenConnection(subs, **opts), parser, **client)
+        return ExchangeFeed(KrakenConnection(subs, **opts), kraken, **client)
     if exchange == "coinbase":
         return ExchangeFeed(CoinbaseConnection(subs, **opts), CoinbaseParser(markets, **partial), **client)
     raise ConfigError(f"no live feed for exchange {exchange!r}; known: binance, binance_futures_usd, bybit_spot, "
@@ -100,7 +101,7 @@ class StreamsBuilder:
         """
         by_exchange: dict[str, list[Subscription]] = {}
         for s in subscriptions:
-            sub = s if isinstance(s, Subscription) else Subscription(*s)
+            sub = s if isinstance(s, Subscription) else Subscription(s[0], s[1])  # type: ignore[arg-type]
             by_exchange.setdefault(sub.market.exchange.name, []).append(sub)
         if not by_exchange:
             raise ConfigError("subscribe needs at least one subscription")

@@ -239,7 +239,7 @@ class KrakenParser(FrameParser):
             return [self._v1_book(market, [obj(p, "book") for p in payloads], int(name[5:]))]
         if name.startswith("ohlc-"):
             row = array(payloads[0], "ohlc")
-            return self._candle(market, seconds(row[1], "etime") - MS, _candle(*row[2:6], row[7]))
+            return self._candle(market, seconds(row[1], "etime") - MS, _candle(row[2], row[3], row[4], row[5], row[7]))
         raise Bad(f"unknown v1 channel {name!r}"[:200])
 
     def _v1_trade(self, market: Market, row: list[Any]) -> MarketEvent:
@@ -252,21 +252,21 @@ class KrakenParser(FrameParser):
         if "as" in parts[0] or "bs" in parts[0]:
             d = parts[0]
             bids, asks = levels(d.get("bs", []), "bs"), levels(d.get("as", []), "as")
-            first = (d.get("as") or d.get("bs"))[0]
+            first = array(d.get("as") or d.get("bs"), "snapshot levels")[0]
             snap = OrderBookL2Snapshot(0, bids, asks, None, (decimals(first[0]), decimals(first[1])), depth)
             return market_event(_v1_time(d.get("as", []) + d.get("bs", [])), market, snap)
-        bids: tuple = ()
-        asks: tuple = ()
+        new_bids: tuple[tuple[float, float], ...] = ()
+        new_asks: tuple[tuple[float, float], ...] = ()
         checksum, rows = None, []
         for d in parts:
-            bids += levels(d.get("b", []), "b")
-            asks += levels(d.get("a", []), "a")
+            new_bids += levels(d.get("b", []), "b")
+            new_asks += levels(d.get("a", []), "a")
             rows += d.get("a", []) + d.get("b", [])
             if "c" in d:
                 checksum = int(number(d["c"], "c"))
         if not rows:
             raise Bad("v1 book update has neither a nor b")
-        return market_event(_v1_time(rows), market, OrderBookL2Update(0, 0, None, bids, asks, checksum))
+        return market_event(_v1_time(rows), market, OrderBookL2Update(0, 0, None, new_bids, new_asks, checksum))
 
 
 def _v1_time(rows: list[Any]) -> int:
