@@ -52,7 +52,7 @@ TARGETS = {"trades": 700_000, "depth-book": 300_000}
 
 
 def load(data: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"trades": [], "l1": [], "depth": [], "parsers": {}, "books": []}
+    out: dict[str, Any] = {"trades": [], "l1": [], "depth": [], "parsers": {}, "books": [], "data": data}
     for name, (venue, ws, http) in RECORDINGS.items():
         records = list(read_cryptofeed(data / "exchange_messages" / ws))
         streams = parse_qs(urlparse(next(r for r in records if r.kind == "open").url).query)["streams"][0]
@@ -119,8 +119,55 @@ def case_depth_book(w: dict[str, Any], n: int) -> tuple[Callable[[], int], int]:
     return run, passes * total
 
 
+def case_stream_books(rel: str, markets: Callable[[], Any], make_parser: Callable[[Any], Any]
+                      ) -> Callable[[dict[str, Any], int], tuple[Callable[[], int], int]]:
+    """A recording through its parser and a ``BookManager`` (sequence rules and checksums), a fresh
+    manager per pass; frames/s counts every frame (books, trades, tickers, answers)."""
+    def make(w: dict[str, Any], n: int) -> tuple[Callable[[], int], int]:
+        from barter.data.exchange.books import BookManager
+        from barter.data.exchange.recording import ws_frames
+
+        frames = [(r.payload, r.received_ns) for r in ws_frames(w["data"] / "exchange_messages" / rel)]
+        passes = max(1, n // len(frames))
+
+        def run() -> int:
+            for _ in range(passes):
+                parser, manager = make_parser(markets()), BookManager()
+                for m in markets():
+                    manager.add(m)
+                for raw, ns in frames:
+                    for event in parser.parse(raw, ns):
+                        manager.process(event)
+            return passes * len(frames)
+        return run, passes * len(frames)
+    return make
+
+
+def _okx() -> Any:
+    from barter.data.exchange.okx import okx_market
+    return [okx_market(i) for i in ("BTC-USD-220527", "UNI-USD-SWAP", "BTC-USDT")]
+
+
+def _kraken() -> Any:
+    from barter.data.exchange.kraken import kraken_market
+    return [kraken_market(p) for p in ("WAVES/EUR", "XMR/USD", "KSM/XBT", "GRT/ETH", "SC/EUR", "ETH/CHF", "OCEAN/XBT",
+                                       "OMG/USD", "XBT/CHF", "ADA/XBT")]
+
+
+def _okx_parser(markets: Any) -> Any:
+    from barter.data.exchange.okx import OkxParser
+    return OkxParser({"BTC-USD-220527": markets[0], "UNI-USD-SWAP": markets[1], "BTC-USDT": markets[2]})
+
+
+def _kraken_parser(markets: Any) -> Any:
+    from barter.data.exchange.kraken import KrakenParser
+    return KrakenParser(markets)
+
+
 CASES = {"orjson-only": case_orjson, "trades": case_parse("trades"), "l1": case_parse("l1"),
-         "depth-parse": case_parse("depth"), "depth-book": case_depth_book}
+         "depth-parse": case_parse("depth"), "depth-book": case_depth_book,
+         "okx-books": case_stream_books("okx/cryptofeed/OKX.ws.1.0", _okx, _okx_parser),
+         "kraken-books": case_stream_books("kraken/cryptofeed/KRAKEN.ws.50.0", _kraken, _kraken_parser)}
 
 
 def git_sha() -> str:
