@@ -17,7 +17,7 @@ class Terminal(io.StringIO):
 
 def test_bar_draws_on_a_terminal_with_rate_and_eta():
     screen = Terminal()
-    with ProgressBar("rsi", stream=screen, refresh_per_second=1e9) as bar:
+    with ProgressBar("rsi", stream=screen, delay=0, refresh_per_second=1e9) as bar:
         for done in (65_536, 131_072, 150_000):
             bar(done, 150_000)
     out = screen.getvalue()
@@ -36,16 +36,33 @@ def test_bar_is_silent_off_a_terminal_or_when_quiet(stream: io.StringIO, quiet: 
 
 def test_bar_redraws_at_most_at_its_rate_but_always_at_the_end():
     screen = Terminal()
-    with ProgressBar(stream=screen, refresh_per_second=1e-6) as bar:
+    with ProgressBar(stream=screen, delay=0, refresh_per_second=1e-6) as bar:
         for done in range(1, 101):
             bar(done, 100)
     out = screen.getvalue()
     assert "1/100" in out and "100/100" in out and "50/100" not in out
 
 
-def test_bar_rejects_a_bad_rate():
+def test_bar_waits_for_its_delay(monkeypatch: pytest.MonkeyPatch):
+    screen = Terminal()
+    with ProgressBar(stream=screen, delay=60) as bar:
+        bar(50, 100)
+        bar(100, 100)  # a run shorter than the delay never shows a bar
+    assert screen.getvalue() == "" and bar.calls == 2
+    monkeypatch.setenv("BARTER_PROGRESS_DELAY", "0")
+    with ProgressBar(stream=screen) as bar:
+        bar(100, 100)
+    assert "100/100" in screen.getvalue()
+
+
+def test_bar_rejects_bad_settings(monkeypatch: pytest.MonkeyPatch):
     with pytest.raises(ValueError, match="refresh_per_second must be > 0, was 0"):
         ProgressBar(refresh_per_second=0)
+    with pytest.raises(ValueError, match="delay must be >= 0 seconds, was -1"):
+        ProgressBar(delay=-1)
+    monkeypatch.setenv("BARTER_PROGRESS_DELAY", "soon")
+    with pytest.raises(ValueError, match="BARTER_PROGRESS_DELAY must be a number of seconds, was 'soon'"):
+        ProgressBar()
 
 
 @pytest.mark.parametrize("name, verbose, level", [
