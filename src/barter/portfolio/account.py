@@ -183,7 +183,7 @@ class Account:
         if quantity == 0 or (quantity > 0) != (order.quantity > 0) or abs(quantity) > abs(order.remaining) * (1 + 1e-9):
             raise DataError(f"fill of {quantity!r} does not fit order {order_id} "
                             f"({order.remaining!r} of {order.quantity!r} remaining)")
-        release = order.reserved * quantity / order.quantity
+        release = order.reserved * quantity / order.remaining
         self.ledger.reserve(order.reserved_asset, -release)
         first = self.ledger.n_fills
         try:
