@@ -27,3 +27,13 @@ def data_dir() -> Path:
     if os.environ.get("BARTER_CI"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+@pytest.fixture()
+def redis_server(tmp_path: Path):
+    """A real redis-server on a free 127.0.0.1 port with persistence in ``tmp_path``; stopped after."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()

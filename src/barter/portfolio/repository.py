@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 from barter.errors import RepositoryError
 from barter.portfolio.position import position_id
@@ -75,24 +75,48 @@ class Repository:
         self._written_closed = 0
         self._keys: Optional[Keys] = None
         self._stats: dict[int, dict[str, Any]] = {}
+        self._stale = False  # a write failed: the next one rewrites everything
 
     def bind(self, account: "Account") -> None:
         """Attach to ``account`` and write its whole current state."""
         self._keys = Keys(account.engine_id)
+        self._commit_or_stale(lambda: self._everything(account))
+
+    def _everything(self, account: "Account") -> list[Op]:
         self._written_closed = 0
         self._stats = {}
         ops: list[Op] = [("del", self._keys.fills), ("del", self._keys.exited), ("del", self._keys.statistics)]
         for mid in range(len(account.markets)):
             ops += self._position_ops(account, mid)
-        ops += self._fill_ops(account, 0) + self._closed_ops(account) + self._common_ops(account)
-        self._commit(ops)
+        return ops + self._fill_ops(account, 0) + self._closed_ops(account) + self._common_ops(account)
 
     def record(self, account: "Account", mid: int, first_fill: Optional[int]) -> None:
-        """Write what one order or fill changed, as one transaction."""
-        ops = self._position_ops(account, mid)
-        if first_fill is not None:
-            ops += self._fill_ops(account, first_fill) + self._closed_ops(account)
-        self._commit(ops + self._common_ops(account))
+        """Write what one order or fill changed, as one transaction.
+
+        Raises ``RepositoryError`` when the write fails; the account has booked the change all the
+        same, and the next write that succeeds stores the whole account again.
+        """
+        if self._stale:
+            self._commit_or_stale(lambda: self._everything(account))
+            return
+
+        def changes() -> list[Op]:
+            ops = self._position_ops(account, mid)
+            if first_fill is not None:
+                ops += self._fill_ops(account, first_fill) + self._closed_ops(account)
+            return ops + self._common_ops(account)
+        self._commit_or_stale(changes)
+
+    def _commit_or_stale(self, ops: Callable[[], list[Op]]) -> None:
+        closed, stats = self._written_closed, {k: dict(v) for k, v in self._stats.items()}
+        try:
+            self._commit(ops())
+        except Exception as e:
+            self._stale = True
+            self._written_closed, self._stats = closed, stats
+            raise RepositoryError(f"engine {self.keys.engine_id!r}: change not stored ({e!r}); "
+                                  "the next successful write stores the whole account") from e
+        self._stale = False
 
     # -- writing ------------------------------------------------------------------------------------
 
