@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import difflib
 import pickle
+import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
 from barter.data.historic import HistoricalCandles
@@ -154,16 +155,19 @@ def sweep(data: DataLike, strategy: Strategy, params: ParamSpace, *, metric: str
         Columns ``run`` (position in the parameter list), the parameters, ``error`` (None, or
         ``"Type: message"`` of a failed run, whose statistics are NaN) and ``STAT_COLUMNS``.
         ``attrs`` holds ``metric``, ``runs`` (planned), ``failed``, ``interrupted`` (Ctrl-C: the
-        finished rows are kept) and ``executor``.
+        finished rows are kept), ``executor``, ``elapsed_s`` (wall time, data transfer included)
+        and ``busy_s`` (the runs' own time, summed over workers).
     """
     check_metric(metric)
     runner, spec, candles, tasks = prepare(data, strategy, params, executor, workers, sys_path, options)
     callback = None if on_result is None else (lambda o: on_result(row(o)))
+    t0 = time.perf_counter()
     with runner.open(candles) as session:
         outcomes, interrupted = consume(session, spec, tasks, progress, "sweep", callback)
     table = frame([row(o) for o in outcomes], metric, ascending)
     table.attrs.update(metric=metric, runs=len(tasks), failed=sum(o.error is not None for o in outcomes),
-                       interrupted=interrupted, executor=runner.name)
+                       interrupted=interrupted, executor=runner.name, elapsed_s=time.perf_counter() - t0,
+                       busy_s=sum(o.seconds for o in outcomes))
     return table
 
 

@@ -91,3 +91,22 @@ def test_progress_counts_without_a_terminal() -> None:
     bar.advance(False)
     bar.close()
     assert (bar.done, bar.failed) == (2, 1) and bar.rate > 0
+
+
+def test_iter_sweep_streams_rows_and_stops_when_closed(candles: HistoricalCandles) -> None:
+    from barter.sweep import iter_sweep
+
+    stream = iter_sweep(candles, RSIStrategy, {"rsi_period": [5, 9, 14]}, executor="serial")
+    first = next(stream)
+    stream.close()
+    assert first["run"] == 0 and first["rsi_period"] == 5 and first["error"] is None
+
+
+def test_a_terminal_bar_shows_runs_per_second() -> None:
+    pytest.importorskip("rich")
+    bar = Progress(2, enabled=True, label="test")
+    bar.advance(True)
+    task = bar._bar[1]
+    fields = bar._bar[0].tasks[task].fields
+    bar.close()
+    assert float(fields["rate"].replace(",", "")) > 0 and fields["failed"] == 0 and bar._bar is None
