@@ -99,15 +99,15 @@ class RayExecutor(Executor):
 # --------------------------------------------------------------------------- Dask
 
 class _DaskSession(Session):
-    def __init__(self, client: Any, candles: HistoricalCandles, owned: bool) -> None:
-        self.client, self.owned = client, owned
+    def __init__(self, client: Any, candles: HistoricalCandles, owned: bool, per_thread: int) -> None:
+        self.client, self.owned, self.per_thread = client, owned, per_thread
         # a one-element list: scatter keeps the dict whole (a dict argument would be split up)
         [self.data] = client.scatter([candle_columns(candles)], hash=False)
         self.pending: dict[Any, Task] = {}
 
     def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
-        """At most one run per worker thread in flight, so a dying worker takes only its own run
-        down (Dask would otherwise queue more on it and fail them all with ``KilledWorker``)."""
+        """At most ``per_thread`` runs per worker thread in flight: with one, a dying worker takes
+        only its own run down (Dask fails every run queued on it with ``KilledWorker``)."""
         from distributed import as_completed
 
         tag, queue, done = uuid.uuid4().hex[:8], deque(tasks), as_completed()
@@ -120,7 +120,7 @@ class _DaskSession(Session):
             self.pending[future] = task
             done.add(future)
 
-        for _ in range(min(len(queue), max(1, sum(self.client.nthreads().values())))):
+        for _ in range(min(len(queue), self.per_thread * max(1, sum(self.client.nthreads().values())))):
             submit()
         try:
             for future in done:
@@ -156,19 +156,24 @@ class DaskExecutor(Executor):
     client : str or distributed.Client, optional
         A scheduler address (``"tcp://HOST:PORT"``) or a connected client; None starts a local
         cluster (worker processes). A client made here is closed when the sweep ends.
+    per_thread : int
+        Runs in flight per worker thread (default 1). More hides the scheduler's round trip on
+        short runs, but a worker that dies then fails every run queued on it.
     """
 
     name = "dask"
 
-    def __init__(self, client: Any = None) -> None:
-        self.client = client
+    def __init__(self, client: Any = None, per_thread: int = 1) -> None:
+        if not (isinstance(per_thread, int) and not isinstance(per_thread, bool) and per_thread > 0):
+            raise ConfigError(f"per_thread must be an int > 0, was {per_thread!r}")
+        self.client, self.per_thread = client, per_thread
 
     def open(self, candles: HistoricalCandles) -> Session:
         distributed = _import("distributed", "dask[distributed]")
         if isinstance(self.client, distributed.Client):
-            return _DaskSession(self.client, candles, owned=False)
+            return _DaskSession(self.client, candles, False, self.per_thread)
         client = distributed.Client(self.client) if self.client else distributed.Client(processes=True)
-        return _DaskSession(client, candles, owned=True)
+        return _DaskSession(client, candles, True, self.per_thread)
 
 
 __all__ = ["DaskExecutor", "RayExecutor"]

@@ -107,3 +107,9 @@ def test_grid_arguments_are_typed() -> None:
             parse_grid([bad])
     with pytest.raises(ConfigError, match="twice"):
         parse_grid(["p=1", "p=2"])
+
+
+def test_dask_runs_in_flight_per_thread_must_be_positive() -> None:
+    assert DaskExecutor("tcp://h:1", per_thread=3).per_thread == 3
+    with pytest.raises(ConfigError, match="per_thread"):
+        DaskExecutor(None, per_thread=0)
