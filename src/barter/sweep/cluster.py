@@ -31,15 +31,37 @@ def _lost(task: Task, exc: BaseException) -> Outcome:
     return failed(task, f"{type(exc).__name__}: {' '.join(str(exc).split())[:500]}")
 
 
+class _ClusterSession(Session):
+    """Tasks in flight (cancelled on close) and whether this session made its connection."""
+
+    def __init__(self, owned: bool) -> None:
+        self.owned = owned
+        self.pending: dict[Any, Task] = {}
+        self.data: Any = None
+
+    def _cancel(self) -> None:
+        """Cancel what is in flight and forget it."""
+
+    def _disconnect(self) -> None:
+        """Close the connection this session made."""
+
+    def close(self) -> None:
+        self._cancel()
+        self.pending, self.data = {}, None
+        if self.owned:
+            self.owned = False
+            self._disconnect()
+
+
 # --------------------------------------------------------------------------- Ray
 
-class _RaySession(Session):
+class _RaySession(_ClusterSession):
     def __init__(self, ray: Any, candles: HistoricalCandles, started: bool) -> None:
-        self.ray, self.started = ray, started
+        super().__init__(started)
+        self.ray = ray
         self.data = ray.put(candle_columns(candles))  # once; workers map it without copying
         # no retries: a run whose worker died is reported, not run again
         self.remote = ray.remote(num_cpus=1, max_retries=0)(execute)
-        self.pending: dict[Any, Task] = {}
 
     def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         ray = self.ray
@@ -62,12 +84,8 @@ class _RaySession(Session):
             self.ray.cancel(ref, force=True)
         self.pending = {}
 
-    def close(self) -> None:
-        self._cancel()
-        self.data = None
-        if self.started:
-            self.ray.shutdown()
-            self.started = False
+    def _disconnect(self) -> None:
+        self.ray.shutdown()
 
 
 class RayExecutor(Executor):
@@ -98,12 +116,12 @@ class RayExecutor(Executor):
 
 # --------------------------------------------------------------------------- Dask
 
-class _DaskSession(Session):
+class _DaskSession(_ClusterSession):
     def __init__(self, client: Any, candles: HistoricalCandles, owned: bool, per_thread: int) -> None:
-        self.client, self.owned, self.per_thread = client, owned, per_thread
+        super().__init__(owned)
+        self.client, self.per_thread = client, per_thread
         # a one-element list: scatter keeps the dict whole (a dict argument would be split up)
         [self.data] = client.scatter([candle_columns(candles)], hash=False)
-        self.pending: dict[Any, Task] = {}
 
     def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         """At most ``per_thread`` runs per worker thread in flight: with one, a dying worker takes
@@ -140,12 +158,8 @@ class _DaskSession(Session):
             self.client.cancel(list(self.pending))
         self.pending = {}
 
-    def close(self) -> None:
-        self._cancel()
-        self.data = None
-        if self.owned:
-            self.client.close()
-            self.owned = False
+    def _disconnect(self) -> None:
+        self.client.close()
 
 
 class DaskExecutor(Executor):
