@@ -14,12 +14,13 @@ and for the same decisions precomputed (``rsi-precomputed``, no Python per bar):
 - ``both-draw`` draw and collect.
 
 Timed: building the engine, the run and the result object (the tables are built on demand and are
-timed apart, ``tables_s``: ``fills``, ``positions`` and ``equity`` of the ``both`` run). Each case
+timed apart, ``tables_s``: ``fills``, ``positions`` and ``equity`` of a collecting run). Each case
 runs in its own process (``_spawn.spawn_case``), warms up on 10,000 bars, then keeps the best of
-``--repeat`` runs. Output: a table, one JSON line per case, and PASS/FAIL of ``both`` against
+``--repeat`` runs; the cases run ``--rounds`` times in turn (a fresh process each time) and the best
+round counts, because on a small shared VM one process can be 30 % slower than the next. Output: a table, one JSON line per case, and PASS/FAIL of ``both`` against
 ``bare`` (exit 0 either way: this is a report; 2 if a case crashed).
 
-Run: ``python benchmarks/bench_overhead.py [--bars N] [--repeat R]``
+Run: ``python benchmarks/bench_overhead.py [--bars N] [--repeat R] [--rounds K]``
 """
 from __future__ import annotations
 
@@ -158,21 +159,24 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--bars", type=int, default=1_000_000, help="bars in the workload (default 1,000,000)")
     parser.add_argument("--repeat", type=int, default=7, help="timed runs per case, best kept (default 7)")
     parser.add_argument("--warmup", type=int, default=10_000, help="bars of the warm-up run (default 10,000)")
+    parser.add_argument("--rounds", type=int, default=3, help="processes per case, best kept (default 3)")
     parser.add_argument("--case", nargs=2, metavar=("KIND", "CASE"), help=argparse.SUPPRESS)  # internal: child
     args = parser.parse_args(argv)
-    if args.bars < 1 or args.repeat < 1 or args.warmup < 1:
-        parser.error("--bars, --repeat and --warmup must be >= 1")
+    if min(args.bars, args.repeat, args.warmup, args.rounds) < 1:
+        parser.error("--bars, --repeat, --warmup and --rounds must be >= 1")
     if args.case:
         print(json.dumps(run_case(*args.case, args.bars, args.repeat, args.warmup)))
         return 0
     script = str(Path(__file__).resolve())
-    print(f"overhead benchmark: {args.bars:,} bars, best of {args.repeat}, one process per case")
-    results: dict[tuple[str, str], Optional[dict[str, Any]]] = {}
-    for kind in KINDS:
-        for case in CASES:
-            results[(kind, case)] = spawn_case(script, f"{kind} {case}", "--case", kind, case, "--bars",
-                                               str(args.bars), "--repeat", str(args.repeat), "--warmup",
-                                               str(args.warmup))
+    print(f"overhead benchmark: {args.bars:,} bars, best of {args.repeat} runs x {args.rounds} processes per case")
+    results: dict[tuple[str, str], Optional[dict[str, Any]]] = {(k, c): None for k in KINDS for c in CASES}
+    for _ in range(args.rounds):
+        for kind, case in results:
+            r = spawn_case(script, f"{kind} {case}", "--case", kind, case, "--bars", str(args.bars),
+                           "--repeat", str(args.repeat), "--warmup", str(args.warmup))
+            best = results[(kind, case)]
+            if r is not None and (best is None or r["best_s"] < best["best_s"]):
+                results[(kind, case)] = r
     return report(results)
 
 

@@ -141,9 +141,10 @@ class BacktestResult:
         """Portfolio equity (quote currency) after each event, indexed by UTC time."""
         import pandas as pd
 
-        if self.engine.equity is None or not len(self.engine.equity):
+        equity, time_ns = self.engine.equity, self.engine.time_ns
+        if equity is None or time_ns is None or not len(equity):
             raise ConfigError("equity was not recorded (record_equity=False)")
-        return pd.Series(self.engine.equity, index=_utc(self.engine.time_ns), name="equity")
+        return pd.Series(equity, index=_utc(time_ns), name="equity")
 
     def _market_ids(self) -> list[str]:
         return [m.market_id for m in self.portfolio.markets]
