@@ -431,15 +431,15 @@ cdef class Ledger:
         out.reverse()
         return out
 
-    def fills_array(self):
-        """Every fill as a NumPy structured array (a copy), in booking order."""
-        out = np.empty(self.n_fills, dtype=FILL_DTYPE)
+    def fills_array(self, start=0, stop=None):
+        """Fills ``start:stop`` (default all) as a NumPy structured array (a copy), in booking order."""
+        cdef int64_t a = start, b = self.n_fills if stop is None else stop
+        if not 0 <= a <= b <= self.n_fills:
+            raise IndexError(f"fills {start}:{stop} of {self.n_fills}")
         if FILL_DTYPE.itemsize != sizeof(LedgerFill):
             raise AssertionError("FILL_DTYPE does not match the LedgerFill struct")
-        if self.n_fills:
-            out.view(np.uint8)[:] = np.frombuffer(
-                PyBytes_FromStringAndSize(<char*>self._fills, self.n_fills * sizeof(LedgerFill)), np.uint8)
-        return out
+        raw = PyBytes_FromStringAndSize(<char*>(self._fills + a), (b - a) * sizeof(LedgerFill))
+        return np.frombuffer(raw, FILL_DTYPE).copy()
 
     # -- state for repositories -------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping, Optional, Sequence
 
 from barter._core.ledger import Ledger
 from barter.errors import ConfigError, DataError, UnknownMarket, UnknownOrder
@@ -196,7 +197,7 @@ class Account:
         order.fills.extend(range(first, self.ledger.n_fills))
         if abs(order.remaining) <= abs(order.quantity) * 1e-9:
             self._finish(order)
-        self._saved(self._mid[order.market], first)
+        self._saved(self._mid[order.market])
         return [self._fill(k) for k in range(first, self.ledger.n_fills)]
 
     def cancel(self, order_id: int) -> None:
@@ -288,9 +289,19 @@ class Account:
 
     # -- persistence --------------------------------------------------------------------------------
 
-    def _saved(self, mid: int, first_fill: Optional[int] = None) -> None:
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Store every change made inside the block in one transaction at its end (see
+        ``Repository.batch``); without a repository it does nothing."""
+        if self.repository is None:
+            yield
+            return
+        with self.repository.batch():
+            yield
+
+    def _saved(self, mid: int) -> None:
         if self.repository is not None:
-            self.repository.record(self, mid, first_fill)
+            self.repository.record(self, mid)
 
     def state(self) -> dict[str, Any]:
         """The account as plain values (JSON-able), for repositories."""
