@@ -59,6 +59,7 @@ cdef class Ledger:
     cdef int _check(self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil
     cdef int _apply(self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil
     cdef int _open(self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil
+    cdef int _grow_fills(self, int64_t capacity) noexcept nogil
     cdef int _record(self, int mid, int64_t t, double qty, double price, double fee,
                      double realised) noexcept nogil
     cdef int _close(self, int mid, int64_t t, double side) noexcept nogil

@@ -177,6 +177,7 @@ cdef class Ledger:
             return E_BASE
         return OK
 
+    @cython.cdivision(True)  # denominators |q| + |qty| and |qty| are > 0: _check refused qty == 0
     cdef int _apply(self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil:
         cdef Holding* h = &self._hold[mid]
         cdef double q = h.quantity, part, f1, r
@@ -221,17 +222,23 @@ cdef class Ledger:
         self.next_position_id += 1
         return self._record(mid, t, qty, price, fee, -fee)
 
+    cdef int _grow_fills(self, int64_t capacity) noexcept nogil:
+        cdef void* grown
+        if capacity <= self._fill_cap:
+            return OK
+        grown = realloc(self._fills, capacity * sizeof(LedgerFill))
+        if grown == NULL:
+            return E_MEMORY
+        self._fills = <LedgerFill*>grown
+        self._fill_cap = capacity
+        return OK
+
     cdef int _record(self, int mid, int64_t t, double qty, double price, double fee,
                      double realised) noexcept nogil:
         cdef Holding* h = &self._hold[mid]
         cdef LedgerFill* f
-        cdef void* grown
-        if self.n_fills == self._fill_cap:
-            grown = realloc(self._fills, 2 * self._fill_cap * sizeof(LedgerFill))
-            if grown == NULL:
-                return E_MEMORY
-            self._fills = <LedgerFill*>grown
-            self._fill_cap *= 2
+        if self.n_fills == self._fill_cap and self._grow_fills(2 * self._fill_cap) != OK:
+            return E_MEMORY
         f = &self._fills[self.n_fills]
         f.market_id = mid
         f.time_ns = t
@@ -302,6 +309,7 @@ cdef class Ledger:
         cdef int code = OK
         if not (time_ns.shape[0] == quantity.shape[0] == price.shape[0] == fee.shape[0] == n):
             raise ValueError("market_id, time_ns, quantity, price and fee must have one length")
+        self._grow_fills(self.n_fills + n)  # once, not by doubling: copies and page faults cost
         with nogil:
             while i < n:
                 code = self._check(market_id[i], time_ns[i], quantity[i], price[i], fee[i])
@@ -478,8 +486,7 @@ cdef class Ledger:
         self.next_position_id = state["next_position_id"]
 
     cdef _record_raw(self, dict f):
-        if self.n_fills == self._fill_cap:
-            self._fills = <LedgerFill*>realloc(self._fills, 2 * self._fill_cap * sizeof(LedgerFill))
-            self._fill_cap *= 2
+        if self.n_fills == self._fill_cap and self._grow_fills(2 * self._fill_cap) != OK:
+            raise MemoryError()
         self._fills[self.n_fills] = f
         self.n_fills += 1
