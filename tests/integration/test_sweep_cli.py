@@ -56,3 +56,23 @@ def test_sweep_needs_one_market(tmp_path: Path, data_dir: Path) -> None:
 def test_sweep_rejects_a_bad_grid_in_one_line(tmp_path: Path, data_dir: Path) -> None:
     out = barter("sweep", str(config(tmp_path, data_dir / BTC)), "--grid", "rsi_period")
     assert out.returncode == 2 and "--grid must be NAME=V1,V2" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_ctrl_c_prints_the_finished_runs_and_exits_130(tmp_path: Path, data_dir: Path) -> None:
+    import os
+    import re
+    import signal
+    import time
+
+    periods = ",".join(str(p) for p in range(2, 3002))  # far more work than the wait below
+    before = {n for n in os.listdir("/dev/shm") if n.startswith("psm_")}
+    proc = subprocess.Popen([sys.executable, "-m", "barter", "sweep", str(config(tmp_path, data_dir / BTC)),
+                             "--grid", f"rsi_period={periods}", "--executor", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(8)  # the workers start and finish some runs
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    finished = int(re.search(r"(\d+) of 3000 runs", out).group(1))  # type: ignore[union-attr]
+    assert 0 < finished < 3000 and "interrupted" in err and "Traceback" not in err
+    assert {n for n in os.listdir("/dev/shm") if n.startswith("psm_")} <= before  # shared block freed
