@@ -205,6 +205,7 @@ class Engine:
         core = self.portfolio.bind(self.markets, [t.execution.rates() for t in self.traders])
         if self._listeners:
             self._emitter = Emitter(self.portfolio, self._listeners)
+            self.portfolio.on_event = self._emitter.publish
         core.interrupt = not self._commands.empty()
         return core
 

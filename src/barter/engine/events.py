@@ -16,6 +16,7 @@ from barter.decision import Decision
 from barter.execution.events import FillEvent, OrderEvent
 from barter.instrument import Market
 from barter.portfolio.position import Balance, Position
+from barter.portfolio.risk import OrderVetoed
 from barter.statistic.summary import StatisticConfig
 from barter.strategy.base import SignalForceExit
 
@@ -97,4 +98,4 @@ class EngineError:
 
 
 Event = Union[SessionStart, MarketEvent, SignalEvent, SignalForceExit, PositionUpdate, OrderEvent, FillEvent,
-              PositionNew, PositionExit, BalanceUpdate, CommandReply, EngineError]
+              PositionNew, PositionExit, BalanceUpdate, CommandReply, EngineError, OrderVetoed]

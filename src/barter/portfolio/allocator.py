@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional
+from typing import Any, Optional
 
 from barter.errors import ConfigError
 from barter.execution.events import OrderEvent
@@ -41,3 +41,47 @@ class DefaultAllocator:
 
     def __repr__(self) -> str:
         return f"DefaultAllocator(default_order_value={self.default_order_value}, size_decimals={self.size_decimals})"
+
+
+class FixedFractionAllocator:
+    """Entries risk a fixed fraction of the portfolio's equity: quantity = fraction * equity / close,
+    scaled by the signal strength (clamped to [0, 1]) unless ``scale_by_strength`` is False, and
+    floored to ``size_decimals``; exits close the whole position.
+
+    Parameters
+    ----------
+    fraction : float
+        In (0, 1]: 0.02 puts 2% of equity into each new position.
+    """
+
+    def __init__(self, fraction: float = 0.02, size_decimals: Optional[int] = None,
+                 scale_by_strength: bool = True) -> None:
+        if not (isinstance(fraction, (int, float)) and 0 < fraction <= 1):
+            raise ConfigError(f"fraction must be in (0, 1], was {fraction!r}")
+        if size_decimals is not None and not (isinstance(size_decimals, int) and 0 <= size_decimals <= 12):
+            raise ConfigError(f"size_decimals must be an int in [0, 12] or None, was {size_decimals!r}")
+        self.fraction = float(fraction)
+        self.size_decimals = size_decimals
+        self.scale_by_strength = scale_by_strength
+        self.portfolio: Optional[Any] = None
+
+    def bind(self, portfolio: Any) -> None:
+        """Called by the portfolio it sizes orders for (it reads the equity)."""
+        self.portfolio = portfolio
+
+    def allocate_order(self, order: OrderEvent, position: Optional[Position], strength: float) -> OrderEvent:
+        if position is not None:
+            return dataclasses.replace(order, quantity=-position.quantity)
+        if self.portfolio is None:
+            raise ConfigError("FixedFractionAllocator is not bound to a portfolio")
+        size = self.fraction * max(self.portfolio.equity, 0.0) / order.close
+        if self.scale_by_strength:
+            size *= min(max(strength, 0.0), 1.0)
+        if self.size_decimals is not None:
+            scale = 10.0 ** self.size_decimals
+            size = math.floor(size * scale) / scale
+        return dataclasses.replace(order, quantity=size if order.decision == Decision.LONG else -size)
+
+    def __repr__(self) -> str:
+        return (f"FixedFractionAllocator(fraction={self.fraction}, size_decimals={self.size_decimals}, "
+                f"scale_by_strength={self.scale_by_strength})")

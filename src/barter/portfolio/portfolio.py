@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from barter._core.position import PortfolioCore
 from barter.errors import BarterError, ConfigError, UnknownMarket
@@ -11,7 +11,7 @@ from barter.execution.events import OrderEvent
 from barter.instrument import Market
 from barter.portfolio.allocator import DefaultAllocator
 from barter.portfolio.position import Balance, Position
-from barter.portfolio.risk import DefaultRisk
+from barter.portfolio.risk import DefaultRisk, OrderVetoed
 from barter.statistic.summary import StatisticConfig, SummaryTable, TradingSummary
 from barter.decision import Decision
 
@@ -48,6 +48,8 @@ class Portfolio:
         self.markets: list[Market] = []
         self._ids: dict[Market, int] = {}
         self._core: Optional[PortfolioCore] = None
+        self.vetoes: list[OrderVetoed] = []
+        self.on_event: Optional[Callable[[Any], None]] = None  # the engine's stream, when it has listeners
 
     # -- binding ------------------------------------------------------------------------------
 
@@ -66,6 +68,9 @@ class Portfolio:
                                    self.statistic_config.starting_equity,
                                    self.statistic_config.risk_free_return,
                                    order_hook=None if fast else self._order_quantity)
+        for part in (self.allocator, self.risk):
+            if callable(getattr(part, "bind", None)):
+                part.bind(self)
         return self._core
 
     @property
@@ -87,13 +92,21 @@ class Portfolio:
         position = self.position(market)
         order = OrderEvent(time_ns, market, Decision(decision), price)
         order = self.allocator.allocate_order(order, position, strength)  # type: ignore[attr-defined]
-        order = self.risk.evaluate_order(order)  # type: ignore[attr-defined]
-        if order is None:
+        approved = self.risk.evaluate_order(order)  # type: ignore[attr-defined]
+        if approved is None:
+            reason = getattr(self.risk, "last_veto", None) or f"vetoed by {type(self.risk).__name__}"
+            self._vetoed(OrderVetoed(time_ns, market, order.decision, order.quantity, reason))
             return None
+        order = approved
         if position is not None and order.quantity != -position.quantity:
             raise ConfigError(f"an exit order must close the whole position ({-position.quantity}), "
                               f"the allocator sized {order.quantity}")
         return order.quantity
+
+    def _vetoed(self, veto: OrderVetoed) -> None:
+        self.vetoes.append(veto)
+        if self.on_event is not None:
+            self.on_event(veto)
 
     # -- state --------------------------------------------------------------------------------
 
