@@ -11,8 +11,9 @@ import pytest
 from barter._core.stats import RunningStats
 from barter.backtest import backtest, load
 from barter.data.historic import HistoricalCandles
+from barter.errors import ConfigError
 from barter.strategy import RSIStrategy
-from barter.sweep import sweep, walk_forward
+from barter.sweep import sweep, walk_forward, windows
 from sweep_strategies import Hold
 
 DAY_NS = 86_400 * 10**9
@@ -49,6 +50,24 @@ def test_the_future_never_changes_a_windows_choice() -> None:
     w0 = lambda r: r.in_sample[r.in_sample["window"] == 0].reset_index(drop=True)  # noqa: E731
     pd.testing.assert_frame_equal(w0(changed), w0(result))
     assert changed.windows["side"].iloc[0] == "long"
+
+
+def test_overlapping_test_windows_are_rejected_before_the_data_is_read(tmp_path: Path) -> None:
+    # step < test would run rows twice and the stitched curve would go back in time
+    with pytest.raises(ConfigError, match=r"step \(250 rows\) must be >= test \(500 rows\)"):
+        walk_forward(tmp_path / "missing.csv", Hold, SIDES, train=1000, test=500, step=250, progress=False)
+    with pytest.raises(ConfigError, match="pass test=250"):
+        windows(3000, 1000, 500, step=250)
+
+
+def test_a_step_longer_than_test_leaves_gaps_and_the_curve_moves_forward() -> None:
+    data = candles(rise_then_fall(1000, 2000))
+    result = walk_forward(data, Hold, SIDES, train=1000, test=500, step=750, metric=METRIC,
+                          executor="serial", progress=False)
+    starts = [w.test_start for w in windows(len(data), 1000, 500, step=750)]
+    assert starts == [1000, 1750, 2500]
+    assert result.equity.index.is_monotonic_increasing and len(result.equity) == 3 * 500
+    assert list(result.windows["test_start"]) == [pd.Timestamp(s * DAY_NS, tz="UTC") for s in starts]
 
 
 def _rows(data: HistoricalCandles, start: int, stop: int) -> HistoricalCandles:

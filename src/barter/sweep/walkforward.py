@@ -48,6 +48,20 @@ def _positive(name: str, value: Any) -> int:
     return int(value)
 
 
+def _sizes(train: Any, test: Any, step: Any) -> tuple[int, int, int]:
+    """``train``, ``test`` and ``step`` checked; ``step`` defaults to ``test``.
+
+    ``step < test`` is rejected: test windows would overlap, so the stitched curve would count
+    rows twice and go back in time.
+    """
+    train, test = _positive("train", train), _positive("test", test)
+    step = test if step is None else _positive("step", step)
+    if step < test:
+        raise ConfigError(f"step ({step} rows) must be >= test ({test} rows): out-of-sample windows would "
+                          f"overlap; to re-optimise every {step} rows, pass test={step}")
+    return train, test, step
+
+
 def windows(rows: int, train: int, test: int, step: Optional[int] = None, anchored: bool = False) -> list[Window]:
     """The walk-forward windows over ``rows`` rows; only whole test windows.
 
@@ -56,12 +70,18 @@ def windows(rows: int, train: int, test: int, step: Optional[int] = None, anchor
     train, test : int
         Rows in sample and out of sample.
     step : int, optional
-        Rows between window starts (default ``test``: out-of-sample windows tile the data).
+        Rows between window starts, >= ``test`` (default ``test``: out-of-sample windows tile the
+        data; more leaves rows between them untested).
     anchored : bool
         In-sample windows all start at row 0 and grow.
+
+    Raises
+    ------
+    ConfigError
+        A size is not an int > 0, ``step < test`` (overlapping test windows) or ``train + test``
+        exceeds ``rows``.
     """
-    train, test = _positive("train", train), _positive("test", test)
-    step = test if step is None else _positive("step", step)
+    train, test, step = _sizes(train, test, step)
     if train + test > rows:
         raise ConfigError(f"train + test = {train + test} rows, but the data has {rows}")
     starts = range(0, rows - train - test + 1, step)
@@ -185,6 +205,7 @@ def walk_forward(data: DataLike, strategy: Strategy, params: ParamSpace, *, trai
     import pandas as pd
 
     check_metric(metric)
+    _sizes(train, test, step)  # before the data is loaded
     runner, spec, candles, base = prepare(data, strategy, params, executor, workers, sys_path, options)
     wins = windows(len(candles), train, test, step, anchored)
     n_sets = len(base)
