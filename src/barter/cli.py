@@ -51,10 +51,12 @@ prints rows, the UTC time range, the median step between rows and the gaps (step
 _SWEEP_EPILOG = """\
 examples:
   barter sweep rsi.toml --grid rsi_period=7,14,21
-  barter sweep rsi.toml --grid rsi_period=7,14 --grid order_value=50,100 --executor serial
+  barter sweep rsi.toml --grid rsi_period=7,14,28 --metric equity_total_return --executor serial
   barter sweep rsi.toml --grid rsi_period=5,10,20 --executor ray://head:10001 -o sweep.parquet
 
-the config's one market and strategy; [strategy] params apply to every run, --grid overrides them.
+the config's one market and strategy; [strategy] params apply to every run, --grid overrides them
+(strategy parameters only: order_value, fees and the like come from the config). Exits 1 when
+every run failed.
 executors: process (default, every core), serial, N (processes), ray, ray://HOST:PORT, dask,
 tcp://HOST:PORT (a Dask scheduler). Guide: docs/sweep.md
 """
@@ -197,6 +199,10 @@ def _sweep(args: argparse.Namespace) -> int:
     table = command.run(args.config, args.grid, executor=executor, workers=None, metric=args.metric,
                         progress=False if args.quiet else None)
     a = table.attrs
+    failure = None if a["interrupted"] else command.all_failed(table)
+    if failure:
+        print(f"barter: error: {failure}", file=sys.stderr)
+        return 1
     _say(args.quiet, f"barter sweep: {args.config}, {len(table)} of {a['runs']} runs on {a['executor']}, "
                      f"{a['failed']} failed, best by {a['metric']}")
     print(command.show(table, list(command.parse_grid(args.grid)), args.top))

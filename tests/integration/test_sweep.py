@@ -18,6 +18,7 @@ import pytest
 import sweep_strategies
 from barter.backtest import load
 from barter.data.historic import HistoricalCandles
+from barter.errors import ConfigError
 from barter.strategy import RSIStrategy
 from barter.sweep import sweep
 from sweep_strategies import FaultyRSI
@@ -103,6 +104,11 @@ def test_a_direct_backtest_gives_the_row(btc: HistoricalCandles, serial_rows: pd
     row = serial_rows.set_index("rsi_period").loc[9]
     total = backtest(btc, RSIStrategy(9)).summary.total
     assert row["trades"] == total.trades and row["equity_sharpe"] == total.equity.sharpe
+
+
+def test_parameters_the_strategy_lacks_are_rejected_before_any_run(btc: HistoricalCandles) -> None:
+    with pytest.raises(ConfigError, match=r"'order_value'.*order_value is a backtest option"):
+        sweep(btc, RSIStrategy, {"rsi_period": [7], "order_value": [50.0]}, executor="serial", progress=False)
 
 
 def faulty_grid(fault: str) -> list[dict[str, Any]]:

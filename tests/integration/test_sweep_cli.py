@@ -15,7 +15,9 @@ from barter.strategy import RSIStrategy
 
 
 class Local(RSIStrategy):
-    def __init__(self, rsi_period: int = 14, label: str = "x") -> None:
+    def __init__(self, rsi_period: int = 14, label: str = "x", fail: bool = False) -> None:
+        if fail:
+            raise RuntimeError(f"refused rsi_period={rsi_period}")
         super().__init__(rsi_period)
 """
 
@@ -56,6 +58,23 @@ def test_sweep_needs_one_market(tmp_path: Path, data_dir: Path) -> None:
 def test_sweep_rejects_a_bad_grid_in_one_line(tmp_path: Path, data_dir: Path) -> None:
     out = barter("sweep", str(config(tmp_path, data_dir / BTC)), "--grid", "rsi_period")
     assert out.returncode == 2 and "--grid must be NAME=V1,V2" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_grid_name_the_strategy_lacks_is_rejected_before_any_run(tmp_path: Path, data_dir: Path) -> None:
+    # order_value is a backtest option: it used to reach the strategy and fail every run, exit 0
+    out = barter("sweep", str(config(tmp_path, data_dir / BTC)), "--grid", "rsi_period=7,14",
+                 "--grid", "order_value=50,100", "--executor", "serial")
+    [line] = out.stderr.strip().splitlines()
+    assert out.returncode == 2 and line.startswith("barter: error: parameters {")
+    assert "local_strategy:Local(rsi_period" in line and "'order_value'" in line
+    assert "order_value is a backtest option" in line and out.stdout == ""
+
+
+def test_every_run_failing_exits_1_with_one_line(tmp_path: Path, data_dir: Path) -> None:
+    out = barter("sweep", str(config(tmp_path, data_dir / BTC)), "--grid", "rsi_period=7,14",
+                 "--grid", "fail=true", "--executor", "serial")
+    assert out.returncode == 1 and out.stderr.strip().splitlines() == [
+        "barter: error: every run failed (2); run 0: RuntimeError: refused rsi_period=7"]
 
 
 def test_ctrl_c_prints_the_finished_runs_and_exits_130(tmp_path: Path, data_dir: Path) -> None:

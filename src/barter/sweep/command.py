@@ -58,10 +58,11 @@ def run(config_path: str, grid_items: Sequence[str], *, executor: Any, workers: 
         metric: str, progress: Optional[bool]) -> pd.DataFrame:
     """Sweep the config's strategy over ``grid_items`` on its one market's data.
 
-    The config's ``[strategy] params`` apply to every run; the grid overrides them.
+    The config's ``[strategy] params`` apply to every run; the grid overrides them. Grid names
+    the strategy does not take are a ``ConfigError`` before the data is read.
     """
     from barter.config import load_config, load_market_data
-    from barter.sweep.core import check_metric, sweep
+    from barter.sweep.core import check_fit, check_metric, sweep
 
     check_metric(metric)
     axes = parse_grid(grid_items)
@@ -70,9 +71,18 @@ def run(config_path: str, grid_items: Sequence[str], *, executor: Any, workers: 
         raise ConfigError(f"{config.source.name}: a sweep runs on one market, the config has {len(config.markets)}")
     base = dict(config.strategy.params)
     sets = [{**base, **g} for g in grid(axes)]
+    check_fit(config.strategy.factory, sets, config.strategy.path)
     return sweep(load_market_data(config.markets[0]), config.strategy.path, sets, metric=metric,
                  executor=executor, workers=workers, progress=progress,
                  sys_path=[str(config.source.parent.resolve())], **_options(config))
+
+
+def all_failed(table: pd.DataFrame) -> Optional[str]:
+    """The one-line error when every run of a sweep failed (the first run's error), else None."""
+    if not len(table) or table["error"].isna().any():
+        return None
+    first = table.sort_values("run").iloc[0]
+    return f"every run failed ({len(table)}); run {first['run']}: {' '.join(str(first['error']).split())}"
 
 
 def show(table: pd.DataFrame, params: Sequence[str], top: int) -> str:
@@ -92,4 +102,4 @@ def save(table: pd.DataFrame, path: Path) -> None:
         table.to_csv(path, index=False)
 
 
-__all__ = ["parse_grid", "run", "save", "show"]
+__all__ = ["all_failed", "parse_grid", "run", "save", "show"]

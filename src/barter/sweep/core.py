@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import pickle
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
@@ -67,12 +68,46 @@ def check_params(sets: list[ParamSet]) -> None:
             raise ConfigError(f"parameter names {sorted(clash)} are taken by result columns")
 
 
+def check_fit(factory: Callable[..., Any], sets: list[ParamSet], label: str = "") -> None:
+    """Every parameter set must be keyword arguments ``factory`` takes, checked before any run.
+
+    A factory without a readable signature (some compiled callables) is not checked: its runs
+    report the error.
+    """
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return
+    label = label or getattr(factory, "__qualname__", repr(factory))
+    extra = {"data": None} if "data" in signature.parameters else {}  # ``execute`` passes the candles
+    for params in sets:
+        try:
+            signature.bind(**{**params, **extra})
+        except TypeError as exc:
+            raise ConfigError(f"parameters {params} do not fit the strategy {label}{signature}: {exc}"
+                              f"{_option_hint(signature, params)}") from None
+
+
+def _option_hint(signature: inspect.Signature, params: ParamSet) -> str:
+    """A hint when a parameter the strategy lacks is a ``barter.backtest`` option."""
+    from barter.backtest import backtest
+
+    options = set(inspect.signature(backtest).parameters) - {"data", "strategy"}
+    misplaced = sorted(set(params).intersection(options).difference(signature.parameters))
+    if not misplaced:
+        return ""
+    return (f"; {', '.join(misplaced)} is a backtest option, not a strategy parameter: pass it to sweep() "
+            f"as a keyword argument (the same for every run) or set it in the config")
+
+
 def prepare(data: DataLike, strategy: Strategy, params: ParamSpace, executor: ExecutorLike,
             workers: Optional[int], sys_path: Sequence[str],
             options: dict[str, Any]) -> tuple[Executor, RunSpec, HistoricalCandles, list[Task]]:
     """Check everything a sweep is given, cheapest first, before the data is loaded or a run starts."""
     sets = param_sets(params)
     check_params(sets)
+    if callable(strategy):
+        check_fit(strategy, sets)
     runner = resolve(executor, workers)
     spec = make_spec(strategy, options, runner, sys_path)
     return runner, spec, load_candles(data), [Task(i, p) for i, p in enumerate(sets)]
@@ -180,4 +215,4 @@ def iter_sweep(data: DataLike, strategy: Strategy, params: ParamSpace, *, execut
         yield from (row(outcome) for outcome in session.stream(spec, tasks))
 
 
-__all__ = ["DEFAULT_METRIC", "RESERVED", "check_metric", "iter_sweep", "sweep"]
+__all__ = ["DEFAULT_METRIC", "RESERVED", "check_fit", "check_metric", "iter_sweep", "sweep"]
