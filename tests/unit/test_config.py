@@ -1,6 +1,7 @@
 """``[allocator]`` and ``[risk]`` config sections: import paths, params, and errors naming the key."""
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 
@@ -37,7 +38,8 @@ class NoMethod:
 
 
 @pytest.fixture()
-def config_dir(tmp_path: Path) -> Path:
+def config_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delitem(sys.modules, "myrisk", raising=False)  # imported afresh from this directory
     (tmp_path / "myrisk.py").write_text(MODULE)
     c = [100.0 + (i % 17) - (i % 5) * 1.5 for i in range(400)]
     rows = "".join(f"{1_600_000_000 + 60 * i},{x},{x + 1},{x - 1},{x},1\n" for i, x in enumerate(c))

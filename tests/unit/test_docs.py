@@ -6,6 +6,7 @@ Pages of live sessions (``data-feeds.md``) need exchanges on the network and are
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ def test_snippets_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         module = MODULE.match(code)
         if module:
             (tmp_path / module.group(1)).write_text(code, encoding="utf-8")
+            monkeypatch.delitem(sys.modules, module.group(1)[:-3], raising=False)  # not one cached by another test
             continue
         try:
             exec(compile(code, f"{page.name} block {n}", "exec"), namespace)
