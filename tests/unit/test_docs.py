@@ -16,7 +16,8 @@ BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 MODULE = re.compile(r"\A# (\w+\.py)\n")  # a block that is a module file (e.g. "# myrisk.py")
 
 
-RUNNABLE = ("quickstart.md", "strategies.md", "data-formats.md", "configuration.md", "seed-mapping.md")
+RUNNABLE = ("quickstart.md", "strategies.md", "data-formats.md", "configuration.md", "seed-mapping.md",
+            "portfolio.md")
 
 
 def test_the_runnable_pages_have_snippets():
