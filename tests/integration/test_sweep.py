@@ -144,6 +144,26 @@ def test_a_killed_worker_fails_only_its_run(name: str, btc: HistoricalCandles, s
     assert good["equity_sharpe"].tolist() == expected["equity_sharpe"].tolist()
 
 
+def test_dask_keeps_the_data_when_the_first_worker_dies(btc: HistoricalCandles, serial_rows: pd.DataFrame,
+                                                        request: pytest.FixtureRequest) -> None:
+    from distributed import Client
+
+    from barter.sweep import DaskExecutor
+
+    with Client(executor_of("dask", request)) as client:
+        client.wait_for_workers(2, timeout=60)  # a worker killed by an earlier test restarts
+        with DaskExecutor(client).open(btc) as session:  # every worker holds a copy
+            assert len(client.who_has([session.data])[session.data.key]) == 2
+        # run 0 kills its worker at the first bar, before the other worker could fetch a copy
+        sets = [{"rsi_period": p, "fault": "kill" if p == PERIODS[0] else "none", "after": 1} for p in PERIODS]
+        rows = sweep(btc, FaultyRSI, sets, executor=client, progress=False)
+    failed = rows[rows["error"].notna()]
+    assert list(failed["rsi_period"]) == [PERIODS[0]], failed["error"].tolist()
+    good = rows[rows["error"].isna()].set_index("rsi_period").sort_index()
+    expected = serial_rows[serial_rows["rsi_period"] != PERIODS[0]].set_index("rsi_period").sort_index()
+    assert good["equity_sharpe"].tolist() == expected["equity_sharpe"].tolist()
+
+
 def shm_blocks() -> set[str]:
     """Python's shared memory blocks (``psm_*``; Ray and Dask keep files of their own there)."""
     return {n for n in os.listdir("/dev/shm") if n.startswith("psm_")} if os.path.isdir("/dev/shm") else set()

@@ -120,8 +120,9 @@ class _DaskSession(_ClusterSession):
     def __init__(self, client: Any, candles: HistoricalCandles, owned: bool, per_thread: int) -> None:
         super().__init__(owned)
         self.client, self.per_thread = client, per_thread
-        # a one-element list: scatter keeps the dict whole (a dict argument would be split up)
-        [self.data] = client.scatter([candle_columns(candles)], hash=False)
+        # a one-element list: scatter keeps the dict whole (a dict argument would be split up);
+        # broadcast: a copy on every worker, so one dying does not lose the data for the rest
+        [self.data] = client.scatter([candle_columns(candles)], hash=False, broadcast=True)
 
     def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
         """At most ``per_thread`` runs per worker thread in flight: with one, a dying worker takes
@@ -129,11 +130,11 @@ class _DaskSession(_ClusterSession):
         from distributed import as_completed
 
         tag, queue, done = uuid.uuid4().hex[:8], deque(tasks), as_completed()
-        [spec_ref] = self.client.scatter([spec], hash=False)
 
         def submit() -> None:
+            # the spec is small: inside each task, not scattered to one worker that may die
             task = queue.popleft()
-            future = self.client.submit(execute, self.data, spec_ref, task, pure=False,
+            future = self.client.submit(execute, self.data, spec, task, pure=False,
                                         key=f"barter-run-{tag}-{task.run}")
             self.pending[future] = task
             done.add(future)
