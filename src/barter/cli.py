@@ -3,6 +3,8 @@
 ``barter backtest [CONFIG.toml]`` runs a backtest (the seed's RSI example on the embedded default
 market without a config), ``barter data inspect FILE`` describes a candles file and ``barter report
 RUN_DIR`` rewrites the tear sheet of a saved run. Errors are one line on stderr and exit code 2.
+On a terminal a long run shows a progress bar (``barter.progress``); ``-v``/``--log-level`` log to
+stderr in ``barter.log``'s format; stdout keeps only the results.
 """
 from __future__ import annotations
 
