@@ -1,5 +1,12 @@
-"""Execution: orders become fills. ``SimulatedExecution`` fills in the compiled core."""
+"""Execution: orders become fills. ``SimulatedExecution`` fills in the compiled core at the close;
+``MatchingVenue`` matches orders against an L2 book with queues and latency (docs/execution.md)."""
 from barter.execution.events import Fees, FillEvent, OrderEvent, OrderType
+from barter.execution.matching import MatchingVenue
+from barter.execution.matching_account import VenueAccount
+from barter.execution.matching_types import (BookFill, BookOrder, Latency, Liquidity, MakerTakerFees, OrderClosed,
+                                             OrderKind, OrderStatus, QueueRule, TimeInForce)
 from barter.execution.simulated import SimulatedExecution
 
-__all__ = ["Fees", "FillEvent", "OrderEvent", "OrderType", "SimulatedExecution"]
+__all__ = ["BookFill", "BookOrder", "Fees", "FillEvent", "Latency", "Liquidity", "MakerTakerFees", "MatchingVenue",
+           "OrderClosed", "OrderEvent", "OrderKind", "OrderStatus", "OrderType", "QueueRule", "SimulatedExecution",
+           "TimeInForce", "VenueAccount"]
