@@ -6,8 +6,11 @@ per module. They skip only when the package is missing and ``BARTER_CI`` is unse
 from __future__ import annotations
 
 import importlib
+import json
 import multiprocessing
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator
@@ -162,6 +165,42 @@ def test_dask_keeps_the_data_when_the_first_worker_dies(btc: HistoricalCandles, 
     good = rows[rows["error"].isna()].set_index("rsi_period").sort_index()
     expected = serial_rows[serial_rows["rsi_period"] != PERIODS[0]].set_index("rsi_period").sort_index()
     assert good["equity_sharpe"].tolist() == expected["equity_sharpe"].tolist()
+
+
+# A strategy defined in __main__ by ``python -c``: spawned pool workers cannot import it by name.
+INLINE_SWEEP = """
+import json, sys
+from barter.strategy import RSIStrategy
+from barter.sweep import sweep
+
+
+class Inline(RSIStrategy):
+    def __init__(self, rsi_period: int = 14) -> None:
+        super().__init__(rsi_period)
+
+
+def rows(executor):
+    table = sweep(sys.argv[1], Inline, {"rsi_period": [5, 9]}, executor=executor, workers=2, progress=False)
+    return table.sort_values("run")[["error", "equity_sharpe"]].values.tolist()
+
+
+sys.modules["cloudpickle"] = None  # as if it were not installed: pickle by reference
+by_reference = rows("process")
+del sys.modules["cloudpickle"]
+print(json.dumps({"by_reference": by_reference, "pool": rows("process"), "serial": rows("serial")}))
+"""
+
+
+def test_the_pool_runs_a_strategy_defined_in_main(data_dir: Path) -> None:
+    out = subprocess.run([sys.executable, "-c", INLINE_SWEEP, str(data_dir / BTC)], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["pool"] == got["serial"] and all(error is None for error, _ in got["pool"])
+    # without cloudpickle every run reports why it could not be loaded (it used to be WorkerDied)
+    for error, sharpe in got["by_reference"]:
+        assert error.startswith("AttributeError: ") and "'Inline'" in error, error
+        assert "define the strategy in a module they can import, or install cloudpickle" in error
 
 
 def shm_blocks() -> set[str]:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import pickle
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
@@ -53,11 +52,14 @@ def make_spec(strategy: Strategy, options: dict[str, Any], executor: Executor,
     check_options(options)
     spec = RunSpec(strategy, dict(options), tuple(sys_path))
     if not isinstance(executor, SerialExecutor) and executor.name == "process":
+        from barter.sweep.pool import dumps
+
         try:
-            pickle.dumps(spec)
+            dumps(spec)
         except Exception as exc:
-            raise ConfigError(f"the process pool sends the strategy and options to its workers by pickle, "
-                              f"which failed ({exc}); define the strategy at module level") from None
+            raise ConfigError(f"the process pool sends the strategy and options to its workers by "
+                              f"(cloud)pickle, which failed ({exc}); define the strategy at module "
+                              f"level") from None
     return spec
 
 

@@ -4,10 +4,15 @@ Each worker is a process with its own pipe; the parent waits on every busy worke
 process sentinel at once, so it knows which run a dead worker held: that run is marked failed, a
 new worker takes its place and the sweep goes on (``concurrent.futures`` would break the whole pool
 instead). Workers ignore SIGINT: Ctrl-C reaches the parent, which stops them.
+
+The run spec and each task go to a worker pickled by cloudpickle when it is installed, so that a
+strategy defined in ``__main__`` (a notebook, the REPL, ``python -c``) travels by value; a worker
+that cannot load them reports it as the run's error instead of dying.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
+import pickle
 import signal
 from collections import deque
 from multiprocessing.connection import Connection, wait
@@ -20,11 +25,26 @@ from barter.sweep.job import Outcome, RunSpec, Task, execute, failed
 from barter.sweep.shared import SharedCandles, SharedCandlesHandle
 
 _JOIN_S = 2.0  # grace for a worker to exit after being told to stop
+_CANNOT_LOAD = ("{error} (a pool worker could not load the run: workers import a class or function by "
+                "its module's name, so define the strategy in a module they can import, or install "
+                "cloudpickle to send one defined in __main__ (notebook, REPL, python -c) by value)")
+
+
+def dumps(obj: Any) -> bytes:
+    """``obj`` pickled for a worker: by cloudpickle when installed (``__main__`` classes and
+    functions by value), else by pickle (by reference)."""
+    try:
+        import cloudpickle
+    except ImportError:
+        return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return cloudpickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
 
 
 def _worker_main(conn: Connection, handle: SharedCandlesHandle) -> None:
-    """A worker's loop: receive (spec, task), send the outcome; ``None`` ends it."""
+    """A worker's loop: receive (pickled spec, pickled task), send the outcome, or the error text
+    when they cannot be loaded or the outcome cannot be sent; ``None`` ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    spec_blob, spec = b"", None  # the spec is the same for every run of a stream: load it once
     while True:
         try:
             message = conn.recv()
@@ -32,8 +52,16 @@ def _worker_main(conn: Connection, handle: SharedCandlesHandle) -> None:
             return
         if message is None:
             return
-        spec, task = message
-        conn.send(execute(handle, spec, task))
+        try:
+            if message[0] != spec_blob:
+                spec, spec_blob = pickle.loads(message[0]), message[0]
+            outcome: Any = execute(handle, spec, pickle.loads(message[1]))
+        except Exception as exc:
+            outcome = _CANNOT_LOAD.format(error=f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(outcome)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:  # e.g. a parameter pickle refuses
+            conn.send(f"{type(exc).__name__}: the run's outcome cannot be sent back by pickle: {exc}")
 
 
 class _Worker:
@@ -89,7 +117,8 @@ class _PoolSession(Session):
         worker.task = None
         try:
             if worker.conn.poll():
-                return worker.conn.recv()  # type: ignore[no-any-return]
+                reply = worker.conn.recv()
+                return reply if isinstance(reply, Outcome) else failed(task, reply)
         except (EOFError, OSError):
             pass
         worker.process.join(_JOIN_S)
@@ -99,22 +128,22 @@ class _PoolSession(Session):
                             "if every run fails so, workers cannot start: call the sweep under "
                             "if __name__ == '__main__'")
 
-    def _assign(self, spec: RunSpec, queue: deque[Task]) -> None:
+    def _assign(self, spec_blob: bytes, queue: deque[Task]) -> None:
         for worker in self.workers:
             if queue and worker.task is None:
                 task = queue.popleft()
                 worker.task = task
                 try:
-                    worker.conn.send((spec, task))
+                    worker.conn.send((spec_blob, dumps(task)))
                 except OSError:  # died while idle: _receive reports it on the next wait
                     pass
 
     def stream(self, spec: RunSpec, tasks: Sequence[Task]) -> Generator[Outcome, None, None]:
-        queue = deque(tasks)
+        queue, spec_blob = deque(tasks), dumps(spec)
         try:
             while True:
                 self._grow(len(queue) + sum(w.task is not None for w in self.workers))
-                self._assign(spec, queue)
+                self._assign(spec_blob, queue)
                 busy = [w for w in self.workers if w.task is not None]
                 if not busy:
                     return
@@ -160,4 +189,4 @@ class ProcessExecutor(Executor):
         return _PoolSession(mp.get_context(self.start_method), self.workers, candles)
 
 
-__all__ = ["ProcessExecutor"]
+__all__ = ["ProcessExecutor", "dumps"]
