@@ -94,8 +94,12 @@ class RayExecutor(Executor):
     Parameters
     ----------
     address : str, optional
-        ``"ray://HOST:PORT"`` (Ray client) or ``"auto"``; None starts a local Ray. A Ray started
-        here is shut down when the sweep ends.
+        ``"ray://HOST:PORT"`` (Ray client: needs ``ray[client]``, and token auth on a cluster
+        started with ``ray start``, see ``docs/sweep.md``) or ``"auto"``; None starts a local Ray.
+        A Ray started here is shut down when the sweep ends.
+    **init_options
+        More ``ray.init`` arguments. A local Ray gets ``include_dashboard=False`` and
+        ``log_to_driver=False`` unless given; a Ray client gets only these.
     """
 
     name = "ray"
@@ -108,10 +112,27 @@ class RayExecutor(Executor):
         ray = _import("ray", "ray")
         started = False
         if not ray.is_initialized():
-            options = {"include_dashboard": False, "log_to_driver": False, **self.init_options}
-            ray.init(address=self.address, **options)
+            ray.init(address=self.address, **self._options())
             started = True
         return _RaySession(ray, candles, started)
+
+    def _options(self) -> dict[str, Any]:
+        """``ray.init`` options: a Ray client (``ray://``) takes none of a local driver's."""
+        if self.address and self.address.startswith("ray://"):
+            _need_ray_client(self.address)
+            return dict(self.init_options)
+        return {"include_dashboard": False, "log_to_driver": False, **self.init_options}
+
+
+def _need_ray_client(address: str) -> None:
+    """Ray client needs ``ray[client]`` (grpcio); say so, and what a secured cluster needs, before connecting."""
+    try:
+        import grpc  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(
+            f"{address} connects through Ray client, which needs pip install 'ray[client]' (grpcio): {exc}; "
+            f"a cluster started with 'ray start' also needs token auth here: RAY_AUTH_MODE=token and its "
+            f"token in ~/.ray/auth_token or RAY_AUTH_TOKEN (docs/sweep.md)") from None
 
 
 # --------------------------------------------------------------------------- Dask
