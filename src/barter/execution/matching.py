@@ -342,7 +342,7 @@ def _rows(rows: Any, name: str) -> npt.NDArray[np.float64]:
     if a.size == 0:
         return np.empty((0, 2))
     if a.ndim != 2 or a.shape[1] != 2:
-        raise DataError(f"{name} must be [price, size] rows, got shape {a.shape}")
+        raise DataError(f"{name} must be [price, size] rows, was shape {a.shape}")
     if not np.all(np.isfinite(a) & (a >= 0)):
         i, j = np.argwhere(~(np.isfinite(a) & (a >= 0)))[0]
         raise DataError(f"{name}[{i}] {('price', 'size')[j]} must be finite and >= 0, was {float(a[i, j])!r}")

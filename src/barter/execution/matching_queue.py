@@ -78,18 +78,21 @@ def trade_at_level(level: Level, quantity: float, at_price: bool, budget: float)
     """A trade of ``quantity`` printed at the level (``at_price``) or through it: returns the
     (order, fill quantity) pairs, in time priority, using at most ``budget`` base units of it.
 
-    At the price, each order's ``ahead`` shrinks by the print and it fills with what the print
-    had left past its queue position; through the price every order here was ahead of the print.
-    The shared budget keeps one print from filling two orders with the same volume.
+    At the price, each order's ``ahead`` shrinks by the print, and it fills with what the print
+    had left past both the market volume and the user's own orders ahead of it; through the price
+    no market volume was ahead. The shared budget keeps one print from filling two orders with the
+    same volume across levels.
     """
-    out = []
+    out, own_ahead = [], 0.0
     for o in level.orders:
+        remaining = o.remaining
         if at_price:
-            past = quantity - o.ahead
+            past = quantity - o.ahead - own_ahead
             o.ahead = max(0.0, o.ahead - quantity)
         else:
-            past, o.ahead = quantity, 0.0
-        q = min(o.remaining, past, budget)
+            past, o.ahead = quantity - own_ahead, 0.0
+        own_ahead += remaining
+        q = min(remaining, past, budget)
         if q > 0.0:
             out.append((o, q))
             budget -= q
