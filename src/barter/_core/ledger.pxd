@@ -56,10 +56,3 @@ cdef class Ledger:
     cdef void _push_plan(self, int asset, int market, int direction)
     cdef int _asset(self, int asset) except -1
     cdef _record_raw(self, dict f)
-    cdef int _check(self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil
-    cdef int _apply(self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil
-    cdef int _open(self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil
-    cdef int _grow_fills(self, int64_t capacity) noexcept nogil
-    cdef int _record(self, int mid, int64_t t, double qty, double price, double fee,
-                     double realised) noexcept nogil
-    cdef int _close(self, int mid, int64_t t, double side) noexcept nogil

@@ -154,130 +154,6 @@ cdef class Ledger:
         self._rate_plan[3 * self._n_plan + 2] = direction
         self._n_plan += 1
 
-    # -- the hot path (nogil) -------------------------------------------------------------------
-
-    cdef int _check(self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil:
-        if mid < 0 or mid >= self.n_markets:
-            return E_MARKET
-        if not isfinite(qty) or qty == 0:
-            return E_QUANTITY
-        if not isfinite(price) or price <= 0:
-            return E_PRICE
-        if not isfinite(fee) or fee < 0:
-            return E_FEE
-        if t < self._hold[mid].update_time_ns:
-            return E_TIME
-        if self.allow_margin:
-            return OK
-        cdef int b = self._base[mid], q = self._quote[mid]
-        if qty > 0 and _short_of(self._total[q] - self._reserved[q], qty * price + fee):
-            return E_QUOTE
-        if qty < 0 and (_short_of(self._total[b] - self._reserved[b], -qty)
-                        or _short_of(self._total[q] - self._reserved[q], fee + qty * price)):
-            return E_BASE
-        return OK
-
-    @cython.cdivision(True)  # denominators |q| + |qty| and |qty| are > 0: _check refused qty == 0
-    cdef int _apply(self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil:
-        cdef Holding* h = &self._hold[mid]
-        cdef double q = h.quantity, part, f1, r
-        self._total[self._base[mid]] += qty
-        self._total[self._quote[mid]] -= qty * price + fee
-        h.mark = price
-        h.update_time_ns = t
-        if q == 0:
-            return self._open(mid, t, qty, price, fee)
-        if (q > 0) == (qty > 0):
-            h.avg_price = (fabs(q) * h.avg_price + fabs(qty) * price) / (fabs(q) + fabs(qty))
-            h.quantity = q + qty
-            h.max_quantity = max(h.max_quantity, fabs(h.quantity))
-            return self._record(mid, t, qty, price, fee, -fee)
-        if fabs(qty) <= fabs(q) * (1.0 + DUST):
-            r = fabs(qty) * (price - h.avg_price) * _sign(q) - fee
-            h.quantity = q + qty
-            if self._record(mid, t, qty, price, fee, r) < 0:
-                return E_MEMORY
-            if fabs(h.quantity) <= fabs(q) * DUST:
-                return self._close(mid, t, _sign(q))
-            return OK
-        # a flip: close all of q, open the rest the other way; the fee split by quantity
-        part = -q
-        f1 = fee * fabs(part) / fabs(qty)
-        r = fabs(part) * (price - h.avg_price) * _sign(q) - f1
-        h.quantity = 0.0
-        if self._record(mid, t, part, price, f1, r) < 0 or self._close(mid, t, _sign(q)) < 0:
-            return E_MEMORY
-        return self._open(mid, t, qty - part, price, fee - f1)
-
-    cdef int _open(self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil:
-        cdef Holding* h = &self._hold[mid]
-        h.quantity = qty
-        h.avg_price = price
-        h.max_quantity = fabs(qty)
-        h.realised = 0.0
-        h.fees = 0.0
-        h.open_time_ns = t
-        h.position_id = self.next_position_id
-        h.last_fill = -1
-        self.next_position_id += 1
-        return self._record(mid, t, qty, price, fee, -fee)
-
-    cdef int _grow_fills(self, int64_t capacity) noexcept nogil:
-        cdef void* grown
-        if capacity <= self._fill_cap:
-            return OK
-        grown = realloc(self._fills, capacity * sizeof(LedgerFill))
-        if grown == NULL:
-            return E_MEMORY
-        self._fills = <LedgerFill*>grown
-        self._fill_cap = capacity
-        return OK
-
-    cdef int _record(self, int mid, int64_t t, double qty, double price, double fee,
-                     double realised) noexcept nogil:
-        cdef Holding* h = &self._hold[mid]
-        cdef LedgerFill* f
-        if self.n_fills == self._fill_cap and self._grow_fills(2 * self._fill_cap) != OK:
-            return E_MEMORY
-        f = &self._fills[self.n_fills]
-        f.market_id = mid
-        f.time_ns = t
-        f.quantity = qty
-        f.price = price
-        f.fee = fee
-        f.realised = realised
-        f.position_id = h.position_id
-        f.prev_fill = h.last_fill
-        h.last_fill = self.n_fills
-        h.realised += realised
-        h.fees += fee
-        self.n_fills += 1
-        return OK
-
-    cdef int _close(self, int mid, int64_t t, double side) noexcept nogil:
-        cdef Holding* h = &self._hold[mid]
-        cdef Closed* c
-        cdef void* grown
-        if self.n_closed == self._closed_cap:
-            grown = realloc(self._closed, 2 * self._closed_cap * sizeof(Closed))
-            if grown == NULL:
-                return E_MEMORY
-            self._closed = <Closed*>grown
-            self._closed_cap *= 2
-        c = &self._closed[self.n_closed]
-        c.market_id = mid
-        c.position_id = h.position_id
-        c.side = <int>side
-        c.open_time_ns = h.open_time_ns
-        c.close_time_ns = t
-        c.max_quantity = h.max_quantity
-        c.realised = h.realised
-        c.fees = h.fees
-        c.last_fill = h.last_fill
-        self.n_closed += 1
-        h[0] = _flat(h.mark, t)
-        return OK
-
     # -- Python API -----------------------------------------------------------------------------
 
     def apply(self, int market_id, int64_t time_ns, double quantity, double price, double fee=0.0):
@@ -289,9 +165,9 @@ cdef class Ledger:
         cdef int code
         cdef int64_t k = self.n_fills
         cdef double realised = 0.0
-        code = self._check(market_id, time_ns, quantity, price, fee)
+        code = _check(self, market_id, time_ns, quantity, price, fee)
         if code == OK:
-            code = self._apply(market_id, time_ns, quantity, price, fee)
+            code = _apply(self, market_id, time_ns, quantity, price, fee)
         if code != OK:
             self._raise(code, market_id, time_ns, quantity, price, fee, -1)
         while k < self.n_fills:  # one fill, or two for a flip
@@ -309,12 +185,12 @@ cdef class Ledger:
         cdef int code = OK
         if not (time_ns.shape[0] == quantity.shape[0] == price.shape[0] == fee.shape[0] == n):
             raise ValueError("market_id, time_ns, quantity, price and fee must have one length")
-        self._grow_fills(self.n_fills + n)  # once, not by doubling: copies and page faults cost
+        _grow_fills(self, self.n_fills + n)  # once, not by doubling: copies and page faults cost
         with nogil:
             while i < n:
-                code = self._check(market_id[i], time_ns[i], quantity[i], price[i], fee[i])
+                code = _check(self, market_id[i], time_ns[i], quantity[i], price[i], fee[i])
                 if code == OK:
-                    code = self._apply(market_id[i], time_ns[i], quantity[i], price[i], fee[i])
+                    code = _apply(self, market_id[i], time_ns[i], quantity[i], price[i], fee[i])
                 if code != OK:
                     break
                 i += 1
@@ -486,7 +362,132 @@ cdef class Ledger:
         self.next_position_id = state["next_position_id"]
 
     cdef _record_raw(self, dict f):
-        if self.n_fills == self._fill_cap and self._grow_fills(2 * self._fill_cap) != OK:
+        if self.n_fills == self._fill_cap and _grow_fills(self, 2 * self._fill_cap) != OK:
             raise MemoryError()
         self._fills[self.n_fills] = f
         self.n_fills += 1
+
+
+# -- the hot path: module-level inline functions, so the compiler can inline them into the loop --
+
+cdef inline int _check(Ledger self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil:
+    if mid < 0 or mid >= self.n_markets:
+        return E_MARKET
+    if not isfinite(qty) or qty == 0:
+        return E_QUANTITY
+    if not isfinite(price) or price <= 0:
+        return E_PRICE
+    if not isfinite(fee) or fee < 0:
+        return E_FEE
+    if t < self._hold[mid].update_time_ns:
+        return E_TIME
+    if self.allow_margin:
+        return OK
+    cdef int b = self._base[mid], q = self._quote[mid]
+    if qty > 0 and _short_of(self._total[q] - self._reserved[q], qty * price + fee):
+        return E_QUOTE
+    if qty < 0 and (_short_of(self._total[b] - self._reserved[b], -qty)
+                    or _short_of(self._total[q] - self._reserved[q], fee + qty * price)):
+        return E_BASE
+    return OK
+
+@cython.cdivision(True)  # denominators |q| + |qty| and |qty| are > 0: _check refused qty == 0
+cdef inline int _apply(Ledger self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil:
+    cdef Holding* h = &self._hold[mid]
+    cdef double q = h.quantity, part, f1, r
+    self._total[self._base[mid]] += qty
+    self._total[self._quote[mid]] -= qty * price + fee
+    h.mark = price
+    h.update_time_ns = t
+    if q == 0:
+        return _open(self, mid, t, qty, price, fee)
+    if (q > 0) == (qty > 0):
+        h.avg_price = (fabs(q) * h.avg_price + fabs(qty) * price) / (fabs(q) + fabs(qty))
+        h.quantity = q + qty
+        h.max_quantity = max(h.max_quantity, fabs(h.quantity))
+        return _record(self, mid, t, qty, price, fee, -fee)
+    if fabs(qty) <= fabs(q) * (1.0 + DUST):
+        r = fabs(qty) * (price - h.avg_price) * _sign(q) - fee
+        h.quantity = q + qty
+        if _record(self, mid, t, qty, price, fee, r) < 0:
+            return E_MEMORY
+        if fabs(h.quantity) <= fabs(q) * DUST:
+            return _close(self, mid, t, _sign(q))
+        return OK
+    # a flip: close all of q, open the rest the other way; the fee split by quantity
+    part = -q
+    f1 = fee * fabs(part) / fabs(qty)
+    r = fabs(part) * (price - h.avg_price) * _sign(q) - f1
+    h.quantity = 0.0
+    if _record(self, mid, t, part, price, f1, r) < 0 or _close(self, mid, t, _sign(q)) < 0:
+        return E_MEMORY
+    return _open(self, mid, t, qty - part, price, fee - f1)
+
+cdef inline int _open(Ledger self, int mid, int64_t t, double qty, double price, double fee) noexcept nogil:
+    cdef Holding* h = &self._hold[mid]
+    h.quantity = qty
+    h.avg_price = price
+    h.max_quantity = fabs(qty)
+    h.realised = 0.0
+    h.fees = 0.0
+    h.open_time_ns = t
+    h.position_id = self.next_position_id
+    h.last_fill = -1
+    self.next_position_id += 1
+    return _record(self, mid, t, qty, price, fee, -fee)
+
+cdef inline int _grow_fills(Ledger self, int64_t capacity) noexcept nogil:
+    cdef void* grown
+    if capacity <= self._fill_cap:
+        return OK
+    grown = realloc(self._fills, capacity * sizeof(LedgerFill))
+    if grown == NULL:
+        return E_MEMORY
+    self._fills = <LedgerFill*>grown
+    self._fill_cap = capacity
+    return OK
+
+cdef inline int _record(Ledger self, int mid, int64_t t, double qty, double price, double fee,
+                 double realised) noexcept nogil:
+    cdef Holding* h = &self._hold[mid]
+    cdef LedgerFill* f
+    if self.n_fills == self._fill_cap and _grow_fills(self, 2 * self._fill_cap) != OK:
+        return E_MEMORY
+    f = &self._fills[self.n_fills]
+    f.market_id = mid
+    f.time_ns = t
+    f.quantity = qty
+    f.price = price
+    f.fee = fee
+    f.realised = realised
+    f.position_id = h.position_id
+    f.prev_fill = h.last_fill
+    h.last_fill = self.n_fills
+    h.realised += realised
+    h.fees += fee
+    self.n_fills += 1
+    return OK
+
+cdef inline int _close(Ledger self, int mid, int64_t t, double side) noexcept nogil:
+    cdef Holding* h = &self._hold[mid]
+    cdef Closed* c
+    cdef void* grown
+    if self.n_closed == self._closed_cap:
+        grown = realloc(self._closed, 2 * self._closed_cap * sizeof(Closed))
+        if grown == NULL:
+            return E_MEMORY
+        self._closed = <Closed*>grown
+        self._closed_cap *= 2
+    c = &self._closed[self.n_closed]
+    c.market_id = mid
+    c.position_id = h.position_id
+    c.side = <int>side
+    c.open_time_ns = h.open_time_ns
+    c.close_time_ns = t
+    c.max_quantity = h.max_quantity
+    c.realised = h.realised
+    c.fees = h.fees
+    c.last_fill = h.last_fill
+    self.n_closed += 1
+    h[0] = _flat(h.mark, t)
+    return OK
