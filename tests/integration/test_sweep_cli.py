@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -77,21 +78,28 @@ def test_every_run_failing_exits_1_with_one_line(tmp_path: Path, data_dir: Path)
         "barter: error: every run failed (2); run 0: RuntimeError: refused rsi_period=7"]
 
 
+def shm_blocks() -> set[str]:
+    """Python's shared memory blocks."""
+    return {n for n in os.listdir("/dev/shm") if n.startswith("psm_")}
+
+
 def test_ctrl_c_prints_the_finished_runs_and_exits_130(tmp_path: Path, data_dir: Path) -> None:
-    import os
     import re
     import signal
     import time
 
     periods = ",".join(str(p) for p in range(2, 3002))  # far more work than the wait below
-    before = {n for n in os.listdir("/dev/shm") if n.startswith("psm_")}
+    before = shm_blocks()
     proc = subprocess.Popen([sys.executable, "-m", "barter", "sweep", str(config(tmp_path, data_dir / BTC)),
                              "--grid", f"rsi_period={periods}", "--executor", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(8)  # the workers start and finish some runs
+    deadline = time.monotonic() + 30
+    while shm_blocks() <= before and time.monotonic() < deadline:  # the data is shared: workers start
+        time.sleep(0.1)
+    time.sleep(3)  # the workers import barter and finish some runs
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole process group
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     finished = int(re.search(r"(\d+) of 3000 runs", out).group(1))  # type: ignore[union-attr]
     assert 0 < finished < 3000 and "interrupted" in err and "Traceback" not in err
-    assert {n for n in os.listdir("/dev/shm") if n.startswith("psm_")} <= before  # shared block freed
+    assert shm_blocks() <= before  # shared block freed

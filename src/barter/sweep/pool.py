@@ -44,7 +44,7 @@ def _worker_main(conn: Connection, handle: SharedCandlesHandle) -> None:
     """A worker's loop: receive (pickled spec, pickled task), send the outcome, or the error text
     when they cannot be loaded or the outcome cannot be sent; ``None`` ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    spec_blob, spec = b"", None  # the spec is the same for every run of a stream: load it once
+    specs: dict[bytes, RunSpec] = {}  # the spec is the same for every run of a stream: load it once
     while True:
         try:
             message = conn.recv()
@@ -53,9 +53,9 @@ def _worker_main(conn: Connection, handle: SharedCandlesHandle) -> None:
         if message is None:
             return
         try:
-            if message[0] != spec_blob:
-                spec, spec_blob = pickle.loads(message[0]), message[0]
-            outcome: Any = execute(handle, spec, pickle.loads(message[1]))
+            if message[0] not in specs:
+                specs = {message[0]: pickle.loads(message[0])}
+            outcome: Any = execute(handle, specs[message[0]], pickle.loads(message[1]))
         except Exception as exc:
             outcome = _CANNOT_LOAD.format(error=f"{type(exc).__name__}: {exc}")
         try:

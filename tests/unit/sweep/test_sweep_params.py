@@ -68,12 +68,13 @@ def test_windows_tile_the_test_rows_and_train_just_before() -> None:
     assert all(w.test_start == w.train_stop for w in ws)
     anchored = windows(100, train=30, test=20, anchored=True)
     assert [w.train_start for w in anchored] == [0, 0, 0]
-    assert len(windows(100, train=30, test=20, step=10)) == 6
+    assert [w.test_start for w in windows(100, train=30, test=20, step=25)] == [30, 55, 80]  # gaps between
 
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"train": 90, "test": 20}, "has 100"), ({"train": 0, "test": 20}, "train must be"),
-    ({"train": 10, "test": 10, "step": -1}, "step must be"), ({"train": 10, "test": True}, "test must be")])
+    ({"train": 10, "test": 10, "step": -1}, "step must be"), ({"train": 10, "test": True}, "test must be"),
+    ({"train": 30, "test": 20, "step": 10}, r"step \(10 rows\) must be >= test \(20 rows\)")])
 def test_bad_windows_are_rejected(kwargs: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         windows(100, **kwargs)

@@ -1,6 +1,8 @@
 """Shared candles, one run's outcome, and what a sweep rejects before running anything."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -72,7 +74,9 @@ def test_a_strategy_by_import_path_and_a_data_aware_factory(candles: HistoricalC
 @pytest.mark.parametrize("kwargs, message", [
     ({"metric": "sharpe"}, "unknown metric"), ({"cash": 5.0}, "unknown backtest option 'cash'"),
     ({"params": {"trades": [1]}}, "taken by result columns"), ({"strategy": 5}, "strategy must be"),
-    ({"strategy": lambda rsi_period: RSIStrategy(rsi_period), "executor": 2}, "pickle")])
+    # cloudpickle sends a lambda, but not one holding a lock
+    ({"strategy": lambda rsi_period, _lock=threading.Lock(): RSIStrategy(rsi_period), "executor": 2}, "pickle"),
+    ({"params": {"rsi_period": [5], "cash": [1.0]}}, r"do not fit the strategy RSIStrategy\(rsi_period")])
 def test_bad_sweeps_fail_before_any_run(candles: HistoricalCandles, kwargs: dict, message: str) -> None:
     args = {"strategy": RSIStrategy, "params": {"rsi_period": [5]}, "executor": "serial", **kwargs}
     with pytest.raises(ConfigError, match=message):
