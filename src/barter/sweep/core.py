@@ -58,8 +58,7 @@ def make_spec(strategy: Strategy, options: dict[str, Any], executor: Executor,
             dumps(spec)
         except Exception as exc:
             raise ConfigError(f"the process pool sends the strategy and options to its workers by "
-                              f"(cloud)pickle, which failed ({exc}); define the strategy at module "
-                              f"level") from None
+                              f"(cloud)pickle, which failed ({exc}); they must be picklable") from None
     return spec
 
 

@@ -55,13 +55,19 @@ def _worker_main(conn: Connection, handle: SharedCandlesHandle) -> None:
         try:
             if message[0] not in specs:
                 specs = {message[0]: pickle.loads(message[0])}
-            outcome: Any = execute(handle, specs[message[0]], pickle.loads(message[1]))
-        except Exception as exc:
-            outcome = _CANNOT_LOAD.format(error=f"{type(exc).__name__}: {exc}")
-        try:
-            conn.send(outcome)
-        except (pickle.PicklingError, TypeError, AttributeError) as exc:  # e.g. a parameter pickle refuses
-            conn.send(f"{type(exc).__name__}: the run's outcome cannot be sent back by pickle: {exc}")
+            spec, task = specs[message[0]], pickle.loads(message[1])
+        except Exception as exc:  # e.g. a class of the parent's __main__ pickled by reference
+            _reply(conn, _CANNOT_LOAD.format(error=f"{type(exc).__name__}: {exc}"))
+            continue
+        _reply(conn, execute(handle, spec, task))
+
+
+def _reply(conn: Connection, outcome: Any) -> None:
+    """Send the outcome, or why pickle refused it (the pipe is untouched when pickling fails)."""
+    try:
+        conn.send(outcome)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:  # e.g. a parameter of __main__
+        conn.send(f"{type(exc).__name__}: the run's outcome cannot be sent back by pickle: {exc}")
 
 
 class _Worker:
