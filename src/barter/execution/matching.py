@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Any, Optional, Union
+from typing import Callable, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +57,7 @@ class MatchingVenue:
         self._open: dict[int, VenueOrder] = {}  # pending or resting
         self._pending: list[tuple[int, int, int, int]] = []  # heap of (arrival, seq, order id, is cancel)
         self._seq = 0
+        self._resting = 0  # orders resting in the book: 0 skips the queue work per event
         self._out: list[Report] = []
 
     # -- the user's side ----------------------------------------------------------------------------
@@ -79,8 +80,9 @@ class MatchingVenue:
     def advance(self, time_ns: int) -> list[Report]:
         """Process the orders and cancels arriving at or before ``time_ns``: call it once no market
         event at or before ``time_ns`` is left to feed."""
+        self._check_time(time_ns)
         self._arrive(time_ns, inclusive=True)
-        self._tick(time_ns)
+        self.clock_ns = time_ns
         return self._drain()
 
     # -- market events ------------------------------------------------------------------------------
@@ -95,13 +97,15 @@ class MatchingVenue:
         if isinstance(kind, OrderBookL2Snapshot):
             return self.on_snapshot(t, kind.bids, kind.asks)
         self._before_event(t)
+        self.clock_ns = t
         return self._drain()
 
     def on_snapshot(self, time_ns: int, bids: npt.ArrayLike, asks: npt.ArrayLike) -> list[Report]:
-        """Replace the book with ``[price, size]`` rows; every watched level takes its new size."""
-        b, a = _rows(bids, "bids"), _rows(asks, "asks")
+        """Replace the book with ``[price, size]`` rows; every watched level takes its new size.
+        Bad rows raise ``DataError`` (from the book) before the book changes."""
         self._before_event(time_ns)
-        crossed = self.book.apply_snapshot(b, a)
+        crossed = _book_rows(self.book.apply_snapshot, bids, asks)
+        self.clock_ns = time_ns
         for side in (BID, ASK):
             sizes = dict(zip(*(x.tolist() for x in self.book.depth(side))))
             for price in list(self._levels[side]):
@@ -109,13 +113,14 @@ class MatchingVenue:
         return self._after_book(time_ns, crossed)
 
     def on_delta(self, time_ns: int, bids: npt.ArrayLike, asks: npt.ArrayLike) -> list[Report]:
-        """Apply one exchange message's changed levels (a size of 0 deletes the level)."""
-        b, a = _rows(bids, "bids"), _rows(asks, "asks")
+        """Apply one exchange message's changed levels (a size of 0 deletes the level). Bad rows
+        raise ``DataError`` (from the book) before the book changes."""
         self._before_event(time_ns)
-        crossed = self.book.apply_delta(b, a)
-        for side, rows in ((BID, b), (ASK, a)):
-            if self._levels[side]:
-                for price, size in rows.tolist():
+        crossed = _book_rows(self.book.apply_delta, bids, asks)  # checks every row first
+        self.clock_ns = time_ns
+        for side, rows in ((BID, bids), (ASK, asks)):
+            if self._levels[side]:  # only watched levels need more than the book's update
+                for price, size in np.asarray(rows, dtype=np.float64).reshape(-1, 2).tolist():
                     if price in self._levels[side]:
                         self._set_level(side, price, size)
         return self._after_book(time_ns, crossed)
@@ -125,6 +130,9 @@ class MatchingVenue:
         if not (math.isfinite(price) and price > 0 and math.isfinite(quantity) and quantity > 0):
             raise DataError(f"trade needs a finite price > 0 and quantity > 0, was {price!r}, {quantity!r}")
         self._before_event(time_ns)
+        self.clock_ns = time_ns
+        if self._resting == 0:
+            return self._drain()
         if side != Side.BUY:
             self._trade_hits(BID, price, quantity, time_ns)
         if side != Side.SELL:
@@ -165,19 +173,21 @@ class MatchingVenue:
         heapq.heappush(self._pending, (arrival, self._seq, order_id, is_cancel))
         self._seq += 1
 
-    def _tick(self, time_ns: int) -> None:
+    def _check_time(self, time_ns: int) -> None:
         if isinstance(time_ns, bool) or not isinstance(time_ns, int) or time_ns < self.clock_ns:
             raise DataError(f"event time must be an int >= the venue's clock {self.clock_ns}, was {time_ns!r}")
-        self.clock_ns = time_ns
 
     def _before_event(self, time_ns: int) -> None:
-        self._tick(time_ns)  # checked before any arrival runs, so a bad time changes nothing
+        """Check the time, then run the arrivals before it; the caller moves the clock to
+        ``time_ns`` once the event is applied (a bad event leaves it at the last arrival)."""
+        self._check_time(time_ns)
         self._arrive(time_ns, inclusive=False)
 
     def _arrive(self, time_ns: int, inclusive: bool) -> None:
         p = self._pending
         while p and (p[0][0] < time_ns or (inclusive and p[0][0] == time_ns)):
             arrival, _, oid, is_cancel = heapq.heappop(p)
+            self.clock_ns = arrival
             o = self._open.get(oid)
             if o is None:
                 continue  # the order ended before this cancel arrived
@@ -249,6 +259,7 @@ class MatchingVenue:
             level = self._levels[side][price] = Level(self._size_at(side, price))
         o.ahead, o.resting = level.available, True
         level.orders.append(o)
+        self._resting += 1
 
     def _trade_hits(self, side: BookSide, price: float, quantity: float, t: int) -> None:
         """A print at ``price`` against ``side``: fill the user's orders resting at or through it."""
@@ -269,6 +280,8 @@ class MatchingVenue:
     def _match_crossed(self, t: int) -> None:
         """Resting orders the book now crosses (a level posted through them) fill as makers at
         their own price against the crossing levels."""
+        if self._resting == 0:
+            return
         for side, own in ((Side.BUY, BID), (Side.SELL, ASK)):
             levels = self._levels[own]
             best = self.book.ask_price if own == BID else self.book.bid_price
@@ -292,6 +305,7 @@ class MatchingVenue:
             level = self._levels[side][o.order.price]
             level.orders.remove(o)
             o.resting = False
+            self._resting -= 1
             self._unwatch(side)
         del self._open[o.order_id]
         unfilled = 0.0 if status == OrderStatus.FILLED else o.remaining
@@ -319,10 +333,14 @@ class MatchingVenue:
             del levels[price]
 
     def _size_at(self, side: BookSide, price: float) -> float:
-        prices, sizes = self.book.depth(side)
-        key = -prices if side == BID else prices  # ascending for searchsorted
-        i = int(np.searchsorted(key, -price if side == BID else price))
-        return float(sizes[i]) if i < prices.size and prices[i] == price else 0.0
+        """The book's size at ``price`` (0 if absent); reads the first levels, then the side."""
+        for n in (_FIRST_LEVELS, None):
+            prices, sizes = self.book.depth(side, n)
+            key = -prices if side == BID else prices  # ascending for searchsorted
+            i = int(np.searchsorted(key, -price if side == BID else price))
+            if i < prices.size:
+                return float(sizes[i]) if prices[i] == price else 0.0
+        return 0.0
 
     def _after_book(self, t: int, crossed: bool) -> list[Report]:
         if crossed:
@@ -336,14 +354,12 @@ class MatchingVenue:
         return out
 
 
-def _rows(rows: Any, name: str) -> npt.NDArray[np.float64]:
-    """``[price, size]`` rows as an (n, 2) float64 array, every value finite and >= 0."""
-    a = np.asarray(rows, dtype=np.float64)
-    if a.size == 0:
-        return np.empty((0, 2))
-    if a.ndim != 2 or a.shape[1] != 2:
-        raise DataError(f"{name} must be [price, size] rows, was shape {a.shape}")
-    if not np.all(np.isfinite(a) & (a >= 0)):
-        i, j = np.argwhere(~(np.isfinite(a) & (a >= 0)))[0]
-        raise DataError(f"{name}[{i}] {('price', 'size')[j]} must be finite and >= 0, was {float(a[i, j])!r}")
-    return a
+
+def _book_rows(apply: Callable[[npt.ArrayLike, npt.ArrayLike], bool], bids: npt.ArrayLike, asks: npt.ArrayLike) -> bool:
+    """``apply(bids, asks)`` with a bad shape or type reported as ``DataError`` too."""
+    try:
+        return apply(bids, asks)
+    except DataError:
+        raise
+    except (TypeError, ValueError) as e:
+        raise DataError(f"book rows: {e} (was {type(bids).__name__} bids, {type(asks).__name__} asks)") from e
