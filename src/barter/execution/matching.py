@@ -246,14 +246,14 @@ class MatchingVenue:
             if q <= 0.0:
                 continue
             level.consumed += q
-            self._fill(o, t, price if liquidity == Liquidity.TAKER else o.order.price, q, liquidity)
+            self._fill(o, t, price if liquidity == Liquidity.TAKER else o.limit, q, liquidity)
             if o.done:
                 break
         self._unwatch(opp)
 
     def _rest(self, o: VenueOrder) -> None:
         side = BID if o.order.side == Side.BUY else ASK
-        price = o.order.price
+        price = o.limit
         level = self._levels[side].get(price)
         if level is None:
             level = self._levels[side][price] = Level(self._size_at(side, price))
@@ -302,7 +302,7 @@ class MatchingVenue:
     def _close(self, o: VenueOrder, t: int, status: OrderStatus, reason: str) -> None:
         if o.resting:
             side = BID if o.order.side == Side.BUY else ASK
-            level = self._levels[side][o.order.price]
+            level = self._levels[side][o.limit]
             level.orders.remove(o)
             o.resting = False
             self._resting -= 1

@@ -31,6 +31,12 @@ class VenueOrder:
         return self.order.quantity - self.filled
 
     @property
+    def limit(self) -> float:
+        """The limit price, quote per base (every resting or maker order has one)."""
+        assert self.order.price is not None
+        return self.order.price
+
+    @property
     def done(self) -> bool:
         return self.remaining <= self.order.quantity * EPS
 
