@@ -147,9 +147,10 @@ cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, b
                           + (p.unrealised_pnl if p.is_open else 0.0))
         else:
             pf.flat_ns[mid] = t
-    if pf.n_open == 0 and not filled:
+    if not (p.is_open or filled):
+        # only a fill or a mark of an open position moves the total: this event's market had neither
         pf.total_flat_ns = t
-        return pf.bal.total
+        return pf.bal.total + pf.unrealised
     equity = pf.bal.total + pf.unrealised  # pf.equity(), without the method call
     if pf.total_flat_ns != INT64_MIN:
         equity_catch_up(&pf.total_curve, pf.total_flat_ns)
