@@ -113,7 +113,7 @@ def case_depth_book(w: dict[str, Any], n: int) -> tuple[Callable[[], int], int]:
                     book.snapshot(snap)
                 for raw, ns in frames:
                     for event in parser.parse(raw, ns):
-                        books[event.market].delta(event.kind.to_delta())
+                        books[event.market].delta(event.kind)
                         applied += 1
         return applied
     return run, passes * total

@@ -37,7 +37,8 @@ class OrderBook:
         """
     def apply_delta(self, bids: npt.ArrayLike, asks: npt.ArrayLike) -> bool:
         """Apply one exchange message's ``[price, size]`` rows, bids first. Every row is checked
-        before any is applied. Returns True if the book is crossed afterwards."""
+        before any is applied. Returns True if the book is crossed afterwards. Tuples or lists of
+        ``(float, float)`` tuples (what the feed parsers give) are read without a NumPy array."""
     def update(self, side: int, price: float, size: float) -> bool:
         """Set the level at ``price`` on ``side`` to ``size`` (0 deletes it). Returns True if the
         book is crossed afterwards."""
@@ -49,6 +50,8 @@ class OrderBook:
         first; on a bad one nothing is applied. If given, ``best_bid[i]``/``best_ask[i]`` receive
         the best prices after update ``i`` (NaN while a side is empty). Returns the number of
         updates after which the book was crossed."""
+    def truncate(self, side: int, depth: int) -> int:
+        """Drop the levels of ``side`` beyond the best ``depth``. Returns the number dropped."""
     def clear(self) -> None:
         """Remove every level; the counters are kept."""
     @property

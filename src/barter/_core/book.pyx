@@ -40,6 +40,7 @@ from libc.math cimport INFINITY, NAN, isnan
 from libc.stdint cimport int8_t, int64_t
 from libc.stdlib cimport free, realloc
 from libc.string cimport memmove
+from cpython.float cimport PyFloat_AS_DOUBLE
 
 from enum import IntEnum
 
@@ -212,6 +213,10 @@ cdef class OrderBook:
     def apply_delta(self, bids, asks):
         """Apply one exchange message: every level is checked before any is applied. Returns True
         if the book is crossed afterwards."""
+        if _float_rows(bids) and _float_rows(asks):  # the feed parsers' form: no NumPy array needed
+            _set_rows(self, BID, bids)
+            _set_rows(self, ASK, asks)
+            return self.crossed()
         cdef const double[:, ::1] b = _levels_array(bids, "bids")
         cdef const double[:, ::1] a = _levels_array(asks, "asks")
         cdef Py_ssize_t i
@@ -256,6 +261,19 @@ cdef class OrderBook:
                     ask_out[i] = self.best_price(ASK)
                 crossed += self.crossed()
         return crossed
+
+    def truncate(self, int side, Py_ssize_t depth):
+        """Drop the levels of ``side`` beyond the best ``depth`` (an exchange that keeps only that
+        many, e.g. Kraken). Returns the number dropped."""
+        cdef Ladder* ld = &self.sides[_side(side)]
+        cdef Py_ssize_t drop = ld.n - depth
+        if depth < 0:
+            raise ValueError(f"depth must be >= 0, was {depth!r}")
+        if drop <= 0:
+            return 0
+        _move(ld, drop, 0, depth)  # the worst levels come first
+        ld.n = depth
+        return drop
 
     def clear(self):
         """Remove every level (the counters are kept)."""
@@ -407,6 +425,31 @@ def _sorted_levels(int side, rows):
     if same.size:
         raise DataError(f"snapshot has the {_SIDE_NAMES[side]} price {abs(float(keys[same[0]]))!r} twice")
     return keys, sizes
+
+
+cdef bint _float_rows(object rows) except -1:
+    """True if ``rows`` is a tuple or list of (float, float) tuples, each finite and >= 0. Anything
+    else takes the NumPy path, which converts other types and names a bad value."""
+    cdef object row
+    if type(rows) is not tuple and type(rows) is not list:
+        return False
+    for row in rows:
+        if type(row) is not tuple or len(<tuple> row) != 2:
+            return False
+        p, s = (<tuple> row)[0], (<tuple> row)[1]
+        if type(p) is not float or type(s) is not float:
+            return False
+        if not (_finite_nonneg(PyFloat_AS_DOUBLE(p)) and _finite_nonneg(PyFloat_AS_DOUBLE(s))):
+            return False
+    return True
+
+
+cdef int _set_rows(OrderBook book, int side, object rows) except -1:
+    """Apply rows that ``_float_rows`` accepted."""
+    cdef tuple row
+    for row in rows:
+        book.set_level(side, PyFloat_AS_DOUBLE(row[0]), PyFloat_AS_DOUBLE(row[1]))
+    return 0
 
 
 cdef int _load(Ladder* ld, tuple keys_sizes) except -1:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, Literal, Mapping, Optional
+from typing import Any, Literal, Mapping, Optional, Protocol, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -30,7 +30,7 @@ from barter.errors import BookOutOfSync, ConfigError, CrossedBook, DataError, Se
 
 BID, ASK = BookSide.BID, BookSide.ASK
 
-__all__ = ["ASK", "BID", "BookDelta", "BookSide", "BookSnapshot", "BookStatus", "DeltaResult",
+__all__ = ["ASK", "BID", "BookDelta", "BookSide", "BookSnapshot", "BookStatus", "DeltaLike", "DeltaResult",
            "OrderBook", "SequencedBook"]
 
 
@@ -124,6 +124,22 @@ class BookDelta:
         return cls(data["U"], data["u"], data["b"], data["a"], data.get("pu"))
 
 
+class DeltaLike(Protocol):
+    """What ``SequencedBook.delta`` reads: a ``BookDelta``, or a feed's ``OrderBookL2Update`` whose
+    levels are tuples of ``(price, size)`` floats (applied without building NumPy arrays)."""
+
+    @property
+    def first_id(self) -> int: ...
+    @property
+    def last_id(self) -> int: ...
+    @property
+    def prev_last_id(self) -> Optional[int]: ...
+    @property
+    def bids(self) -> Union[npt.NDArray[np.float64], Sequence[tuple[float, float]]]: ...
+    @property
+    def asks(self) -> Union[npt.NDArray[np.float64], Sequence[tuple[float, float]]]: ...
+
+
 class SequencedBook:
     """An ``OrderBook`` fed by snapshots and sequenced deltas, with Binance's rules.
 
@@ -161,7 +177,7 @@ class SequencedBook:
         self.last_update_id: Optional[int] = None
         self.applied = self.stale = self.gaps = self.crossings = self.overflowed = 0
         self._first = True  # the next delta is the first after a snapshot
-        self._buffer: deque[BookDelta] = deque(maxlen=max_buffered)
+        self._buffer: deque[DeltaLike] = deque(maxlen=max_buffered)
 
     @property
     def is_valid(self) -> bool:
@@ -190,8 +206,11 @@ class SequencedBook:
         if error is not None:
             raise error
 
-    def delta(self, delta: BookDelta) -> DeltaResult:
+    def delta(self, delta: DeltaLike) -> DeltaResult:
         """Apply ``delta`` if it is next in sequence; drop it if stale; buffer it while INVALID.
+
+        ``delta`` is a ``BookDelta`` or anything with its attributes, such as a feed's
+        ``OrderBookL2Update`` (its levels are checked by ``OrderBook.apply_delta``).
 
         Raises ``SequenceGap`` (the delta does not follow; it is buffered) or ``CrossedBook`` (it
         was applied and crossed the book); either leaves the book INVALID.
@@ -218,20 +237,20 @@ class SequencedBook:
 
     # -- the rules ---------------------------------------------------------------------------------
 
-    def _is_stale(self, d: BookDelta) -> bool:
+    def _is_stale(self, d: DeltaLike) -> bool:
         assert self.last_update_id is not None  # VALID means a snapshot was loaded
         if self.rules == "spot":
             return d.last_id <= self.last_update_id
         return d.last_id < self.last_update_id
 
-    def _follows(self, d: BookDelta) -> bool:
+    def _follows(self, d: DeltaLike) -> bool:
         last = self.last_update_id
         assert last is not None
         if self.rules == "spot":
             return d.first_id <= last + 1 <= d.last_id if self._first else d.first_id == last + 1
         return d.first_id <= last <= d.last_id if self._first else d.prev_last_id == last
 
-    def _gap_message(self, d: BookDelta) -> str:
+    def _gap_message(self, d: DeltaLike) -> str:
         last = self.last_update_id
         if self._first:
             want = f"U <= {last} + 1 <= u" if self.rules == "spot" else f"U <= {last} <= u"
@@ -246,7 +265,7 @@ class SequencedBook:
     def _invalidate(self, reason: str) -> None:
         self.status, self.reason = BookStatus.INVALID, reason
 
-    def _keep(self, delta: BookDelta) -> None:
+    def _keep(self, delta: DeltaLike) -> None:
         if len(self._buffer) == self._buffer.maxlen:
             self.overflowed += 1
         self._buffer.append(delta)

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Iterable, Optional, Union
+from typing import Optional, Sequence, Union
 
-from barter.data.book import ASK, BID, OrderBook, SequencedBook
+from barter.data.book import ASK, BID, BookStatus, OrderBook, SequencedBook
 from barter.data.event import MarketEvent
-from barter.data.exchange.checksum import kraken_checksum, okx_checksum
+from barter.data.exchange.checksum import TextCache, kraken_checksum, okx_checksum
 from barter.data.exchange.events import OrderBookL2Snapshot, OrderBookL2Update
 from barter.errors import BookOutOfSync, ConfigError, CrossedBook, SequenceGap
 from barter.instrument import Market
@@ -37,6 +37,9 @@ SEQUENCE_RULES = ("binance_spot", "binance_futures", "okx", "bybit", "coinbase",
 _RULES_OF_EXCHANGE = {"binance": "binance_spot", "binance_futures_usd": "binance_futures", "okx": "okx",
                       "bybit_spot": "bybit", "bybit_perpetuals_usd": "bybit", "coinbase": "coinbase",
                       "kraken": "kraken"}
+
+
+_VALID = BookStatus.VALID
 
 
 class ChecksumMismatch(BookOutOfSync):
@@ -80,19 +83,9 @@ class BookCounters:
     resyncs: int = 0
 
 
-def _apply(book: OrderBook, bids: Iterable[tuple[float, float]], asks: Iterable[tuple[float, float]]) -> None:
-    update = book.update
-    for p, s in bids:
-        update(BID, p, s)
-    for p, s in asks:
-        update(ASK, p, s)
-
-
-def _truncate(book: OrderBook, depth: int) -> None:
-    for side, n in ((BID, book.n_bids), (ASK, book.n_asks)):
-        if n > depth:
-            for p in book.depth(side)[0][depth:].tolist():
-                book.update(side, p, 0.0)
+def _apply(book: OrderBook, bids: Sequence[tuple[float, float]], asks: Sequence[tuple[float, float]]) -> None:
+    """Apply the levels in one compiled call (tuples of floats need no NumPy array)."""
+    book.apply_delta(bids, asks)
 
 
 @dataclass(slots=True)
@@ -112,12 +105,15 @@ class StreamBook:
     decimals: Optional[tuple[int, int]] = None
     depth: Optional[int] = None
     counters: BookCounters = field(default_factory=BookCounters)
+    # Checksum text of each price and size seen (prices, sizes: Kraken's decimals differ per kind).
+    _texts: tuple[TextCache, TextCache] = field(default_factory=lambda: ({}, {}))
 
     def snapshot(self, snap: OrderBookL2Snapshot) -> None:
-        bids, asks = list(snap.bids), list(snap.asks)
         self.book.clear()
-        _apply(self.book, bids, asks)
+        _apply(self.book, snap.bids, snap.asks)
         self.last_id = snap.last_update_id
+        if snap.decimals and snap.decimals != self.decimals:
+            self._texts = ({}, {})
         self.decimals = snap.decimals or self.decimals
         self.depth = snap.depth or self.depth
         self.valid, self.reason = True, ""
@@ -133,7 +129,8 @@ class StreamBook:
                                             f"follow {self.last_id} ({self.rules} rules)"))
         _apply(self.book, u.bids, u.asks)
         if self.depth is not None:
-            _truncate(self.book, self.depth)
+            self.book.truncate(BID, self.depth)
+            self.book.truncate(ASK, self.depth)
         self.last_id = u.last_id
         self.counters.applied += 1
         self._check(u.checksum, f"update {u.last_id}")
@@ -158,9 +155,9 @@ class StreamBook:
         if checksum is None:
             return
         if self.rules == "okx":
-            ours = okx_checksum(book)
+            ours = okx_checksum(book, self._texts[0])
         elif self.rules == "kraken" and self.decimals is not None:
-            ours = kraken_checksum(book, *self.decimals)
+            ours = kraken_checksum(book, *self.decimals, cache=self._texts)
         else:
             return
         if ours != checksum:
@@ -178,7 +175,14 @@ class _BinanceBook:
     def __init__(self, rules: str, name: str) -> None:
         self.seq = SequencedBook("spot" if rules == "binance_spot" else "futures", name)
         self.rules, self.name = rules, name
-        self.counters = BookCounters()
+        self._counters = BookCounters()
+
+    @property
+    def counters(self) -> BookCounters:
+        """The counters, brought up to date from the ``SequencedBook`` when read (not per update)."""
+        c, s = self._counters, self.seq
+        c.applied, c.gaps, c.crossings = s.applied, s.gaps, s.crossings
+        return c
 
     @property
     def book(self) -> OrderBook:
@@ -193,24 +197,15 @@ class _BinanceBook:
         return self.seq.reason
 
     def snapshot(self, snap: OrderBookL2Snapshot) -> None:
-        try:
-            self.seq.snapshot(snap.to_snapshot())
-        finally:
-            self._sync_counters()
+        self.seq.snapshot(snap.to_snapshot())
 
     def update(self, u: OrderBookL2Update) -> bool:
-        if not self.seq.is_valid:
-            self.seq.delta(u.to_delta())  # buffered for the next snapshot
+        seq = self.seq
+        if seq.status != _VALID:
+            seq.delta(u)  # buffered for the next snapshot
             return False
-        try:
-            self.seq.delta(u.to_delta())
-        finally:
-            self._sync_counters()
+        seq.delta(u)  # its tuples of float levels go to the book without NumPy
         return True
-
-    def _sync_counters(self) -> None:
-        c, s = self.counters, self.seq
-        c.applied, c.gaps, c.crossings = s.applied, s.gaps, s.crossings
 
 
 AnyBook = Union[StreamBook, _BinanceBook]
@@ -226,6 +221,9 @@ class BookManager:
 
     def __init__(self) -> None:
         self._books: dict[Market, AnyBook] = {}
+        # id(market) -> (market, book): a parser hands out the same Market objects, and hashing a
+        # Market runs three generated __hash__ methods. The market is kept so its id stays its own.
+        self._by_id: dict[int, tuple[Market, AnyBook]] = {}
         self.pending_resyncs: dict[Market, str] = {}
 
     def add(self, market: Market, rules: Optional[str] = None) -> None:
@@ -235,6 +233,7 @@ class BookManager:
             raise ConfigError(f"no L2 sequence rules for {market}; give one of {SEQUENCE_RULES}, was {rules!r}")
         name = str(market)
         self._books[market] = _BinanceBook(rules, name) if rules.startswith("binance") else StreamBook(rules, name)
+        self._by_id.clear()  # an equal market added again replaces its book
         self.pending_resyncs[market] = "no snapshot yet"
 
     @property
@@ -256,7 +255,7 @@ class BookManager:
 
     def process(self, event: MarketEvent) -> list[Union[MarketEvent, BookStatusEvent]]:
         kind, market = event.kind, event.market
-        entry = self._books.get(market) if isinstance(kind, (OrderBookL2Snapshot, OrderBookL2Update)) else None
+        entry = self._lookup(market) if isinstance(kind, (OrderBookL2Snapshot, OrderBookL2Update)) else None
         if entry is None:
             return [event]
         was_valid = entry.valid
@@ -288,6 +287,17 @@ class BookManager:
         """Note that a snapshot for ``market`` has been asked for."""
         self.pending_resyncs.pop(market, None)
         return BookStatusEvent(market, BookState.RESYNCING, "", time_ns)
+
+    def _lookup(self, market: Market) -> Optional[AnyBook]:
+        cached = self._by_id.get(id(market))
+        if cached is not None and cached[0] is market:
+            return cached[1]
+        entry = self._books.get(market)
+        if entry is not None:
+            if len(self._by_id) > 4 * len(self._books) + 64:  # many distinct but equal Market objects
+                self._by_id.clear()
+            self._by_id[id(market)] = (market, entry)
+        return entry
 
     def _entry(self, market: Market) -> AnyBook:
         try:

@@ -11,12 +11,16 @@ pair's fixed decimals, the point removed and leading zeros stripped, concatenate
 from __future__ import annotations
 
 import zlib
+from typing import Callable, Optional
 
 import numpy as np
 
 from barter.data.book import ASK, BID, OrderBook
 
-__all__ = ["kraken_checksum", "okx_checksum", "okx_text"]
+__all__ = ["TextCache", "kraken_checksum", "okx_checksum", "okx_text"]
+
+TextCache = dict[float, str]  # a book's value -> its text in the checksum; levels repeat across updates
+_CACHE_MAX = 100_000  # values kept per cache before it starts afresh (bounds memory)
 
 
 def okx_text(x: float) -> str:
@@ -27,31 +31,48 @@ def okx_text(x: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def okx_checksum(book: OrderBook) -> int:
-    """OKX's checksum of ``book`` (signed 32-bit)."""
-    bid_p, bid_s = book.depth(BID, 25)
-    ask_p, ask_s = book.depth(ASK, 25)
-    bids = list(zip(bid_p.tolist(), bid_s.tolist()))
-    asks = list(zip(ask_p.tolist(), ask_s.tolist()))
-    parts: list[str] = []
-    for i in range(max(len(bids), len(asks))):
-        if i < len(bids):
-            parts += (okx_text(bids[i][0]), okx_text(bids[i][1]))
-        if i < len(asks):
-            parts += (okx_text(asks[i][0]), okx_text(asks[i][1]))
+def _texts(values: list[float], cache: TextCache, fmt: Callable[[float], str]) -> list[str]:
+    """``fmt`` of each value, computed once per distinct value while ``cache`` holds it."""
+    get = cache.get
+    out = [get(x) for x in values]
+    if None in out:
+        if len(cache) > _CACHE_MAX:
+            cache.clear()
+        for i, x in enumerate(values):
+            if out[i] is None:
+                out[i] = cache[x] = fmt(x)
+    return out  # type: ignore[return-value]  # every None was replaced
+
+
+def _top(book: OrderBook, side: int, n: int, cache: TextCache, fmt: Callable[[float], str]) -> list[str]:
+    """``"price:size"`` texts of the best ``n`` levels of ``side``."""
+    prices, sizes = book.depth(side, n)
+    return [f"{p}:{s}" for p, s in zip(_texts(prices.tolist(), cache, fmt), _texts(sizes.tolist(), cache, fmt))]
+
+
+def okx_checksum(book: OrderBook, cache: Optional[TextCache] = None) -> int:
+    """OKX's checksum of ``book`` (signed 32-bit). Pass the same ``cache`` on each update of a book
+    so that each price and size is formatted once."""
+    cache = {} if cache is None else cache
+    bids, asks = _top(book, BID, 25, cache, okx_text), _top(book, ASK, 25, cache, okx_text)
+    n = min(len(bids), len(asks))
+    parts = [t for pair in zip(bids, asks) for t in pair] + bids[n:] + asks[n:]  # a shorter side ends
     crc = zlib.crc32(":".join(parts).encode())
     return crc - (1 << 32) if crc >= 1 << 31 else crc
 
 
-def _kraken_side(book: OrderBook, side: int, price_decimals: int, size_decimals: int) -> str:
-    prices, sizes = book.depth(side, 10)
-    return "".join(f"{p:.{price_decimals}f}".replace(".", "").lstrip("0")
-                   + f"{s:.{size_decimals}f}".replace(".", "").lstrip("0")
-                   for p, s in zip(prices.tolist(), sizes.tolist()))
+def _kraken_format(decimals: int) -> Callable[[float], str]:
+    return lambda x: f"{x:.{decimals}f}".replace(".", "").lstrip("0")
 
 
-def kraken_checksum(book: OrderBook, price_decimals: int, size_decimals: int) -> int:
-    """Kraken's checksum of ``book`` (unsigned 32-bit) with the pair's decimals."""
-    text = _kraken_side(book, ASK, price_decimals, size_decimals) + _kraken_side(book, BID, price_decimals,
-                                                                               size_decimals)
-    return zlib.crc32(text.encode())
+def kraken_checksum(book: OrderBook, price_decimals: int, size_decimals: int,
+                    cache: Optional[tuple[TextCache, TextCache]] = None) -> int:
+    """Kraken's checksum of ``book`` (unsigned 32-bit) with the pair's decimals. ``cache`` (price
+    texts, size texts) must be kept per book, as the decimals are the pair's."""
+    prices_cache, sizes_cache = ({}, {}) if cache is None else cache
+    text = []
+    for side in (ASK, BID):
+        prices, sizes = book.depth(side, 10)
+        text += [p + s for p, s in zip(_texts(prices.tolist(), prices_cache, _kraken_format(price_decimals)),
+                                        _texts(sizes.tolist(), sizes_cache, _kraken_format(size_decimals)))]
+    return zlib.crc32("".join(text).encode())
