@@ -69,8 +69,9 @@ class Portfolio:
                                    self.statistic_config.risk_free_return,
                                    order_hook=None if fast else self._order_quantity)
         for part in (self.allocator, self.risk):
-            if callable(getattr(part, "bind", None)):
-                part.bind(self)
+            bind = getattr(part, "bind", None)
+            if callable(bind):
+                bind(self)
         return self._core
 
     @property

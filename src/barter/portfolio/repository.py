@@ -159,7 +159,7 @@ class Repository:
         if first == ledger.n_fills:
             return []
         rows = ledger.fills_array(first, ledger.n_fills)
-        columns = {name: rows[name].tolist() for name in rows.dtype.names}
+        columns = {name: rows[name].tolist() for name in rows.dtype.names or ()}
         return [("rpush", self.keys.fills, [_dumps({"first": first, "columns": columns})])]
 
     def _closed_ops(self) -> list[Op]:
