@@ -56,7 +56,15 @@ def levels(rows: Any, name: str) -> tuple[Level, ...]:
     for row in rows:
         if type(row) is not list or len(row) < 2:
             raise Bad(f"{name} level must be [price, size, ...], was {row!r}"[:200])
-        out.append((price(row[0], name), size(row[1], name)))
+        p, s = row[0], row[1]
+        try:  # inline: two calls per value cost more than the conversion (books have many levels)
+            level = (float(p), float(s))
+            ok = 0.0 < level[0] < _INF and 0.0 <= level[1] < _INF and type(p) is not bool and type(s) is not bool
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:  # raises, naming the bad value
+            level = (price(p, name), size(s, name))
+        out.append(level)
     return tuple(out)
 
 

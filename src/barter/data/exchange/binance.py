@@ -301,20 +301,19 @@ class BinanceParser:
             "trade": self._trade, "aggTrade": self._trade, "depthUpdate": self._depth,
             "bookTicker": self._book_ticker, "kline": self._kline, "forceOrder": self._liquidation}
         # The first 3 letters of the channel in the stream name -> the typed decoder to try.
-        fast = {"agg": self._typed_trade, "tra": self._typed_trade, "dep": self._typed_depth,
-                "boo": self._typed_book_ticker}
-        self._typed: dict[Union[str, bytes], Callable[[Any, int], Optional[list[ParsedEvent]]]] = {
-            **fast, **{k.encode(): f for k, f in fast.items()}}
+        fast: dict[Union[str, bytes], Callable[[Union[str, bytes], int], Optional[list[ParsedEvent]]]] = {
+            "agg": self._typed_trade, "tra": self._typed_trade, "dep": self._typed_depth,
+            "boo": self._typed_book_ticker}
+        self._typed = fast | {str(k).encode(): f for k, f in fast.items()}
 
     def parse(self, raw: Union[str, bytes], received_ns: int = 0) -> list[ParsedEvent]:
         """The events in one frame (usually one; none for answers and skipped frames)."""
         self.frames += 1
         # A combined-stream frame starts '{"stream":"<symbol>@<channel>'; any other frame either
         # has no "@" there or fails the typed decoder, and takes the generic path.
-        kind = type(raw)
-        if kind is str:
+        if type(raw) is str:
             at = raw.find("@", 11, 80)
-        elif kind is bytes:
+        elif type(raw) is bytes:
             at = raw.find(b"@", 11, 80)
         else:
             at = -1
