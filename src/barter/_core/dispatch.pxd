@@ -20,6 +20,7 @@ cdef class MarketView:
     cdef readonly double open, high, low, close, volume
     cdef readonly int side
     cdef readonly object market
+    cdef public object book        # the market's L2 OrderBook for BOOK events (live), else None
 
 
 cdef struct Feed:

@@ -85,12 +85,32 @@ cdef class MarketView:
 
     Valid only during the strategy call: the engine overwrites it for the next event. Keep
     ``view.copy()`` (an immutable ``MarketEvent``) instead of the view. For a trade, ``price`` is
-    ``close`` and ``amount`` is ``volume`` (and ``open``/``high``/``low`` equal the price).
+    ``close`` and ``amount`` is ``volume`` (and ``open``/``high``/``low`` equal the price). For an
+    L1 quote or an L2 book (``kind`` 2 or 3) the best bid and ask are ``bid_price``/``ask_price``
+    with their amounts, and ``close`` (= ``price``) is the seed's volume-weighted mid price, which
+    marks positions; for a book ``book`` is the market's ``OrderBook``. The quote properties are
+    NaN for candles and trades.
     """
 
     @property
     def price(self):
         return self.close
+
+    @property
+    def bid_price(self):
+        return self.open if self.kind >= 2 else NAN
+
+    @property
+    def ask_price(self):
+        return self.high if self.kind >= 2 else NAN
+
+    @property
+    def bid_amount(self):
+        return self.low if self.kind >= 2 else NAN
+
+    @property
+    def ask_amount(self):
+        return self.volume if self.kind >= 2 else NAN
 
     @property
     def amount(self):
@@ -318,7 +338,7 @@ cdef class Dispatcher:
     cdef PortfolioCore pf
     cdef public list callbacks
     cdef list markets
-    cdef MarketView view
+    cdef readonly MarketView view
     cdef object emit
 
     def __init__(self, PortfolioCore pf, list callbacks, list markets, emit=None):
@@ -334,9 +354,11 @@ cdef class Dispatcher:
         cdef double value
         if mid < 0 or mid >= self.pf.n_markets:
             raise IndexError(f"market id must be in [0, {self.pf.n_markets}), was {mid}")
-        for x in (open, high, low, close):
+        for x in (open, high, close, low if kind < 2 else 1.0):  # a quote's low is its bid amount
             if not (isfinite(x) and x > 0.0):
                 raise ValueError(f"prices must be finite and > 0, got {open!r}, {high!r}, {low!r}, {close!r}")
+        if kind >= 2 and not (isfinite(low) and low >= 0.0 and isfinite(volume) and volume >= 0.0):
+            raise ValueError(f"quote amounts must be finite and >= 0, got {low!r}, {volume!r}")
         view.time_ns, view.open, view.high, view.low, view.close = time_ns, open, high, low, close
         view.volume, view.side = volume, side
         view.market_id, view.market, view.kind = mid, self.markets[mid], kind

@@ -10,8 +10,9 @@ from barter.instrument import Market, Side
 
 if TYPE_CHECKING:
     from barter._core.dispatch import MarketView
+    from barter.data.exchange.events import OrderBookL1
 
-CANDLE, TRADE = 0, 1  # the core's kind codes
+CANDLE, TRADE, QUOTE, BOOK = 0, 1, 2, 3  # the core's kind codes (QUOTE: L1; BOOK: L2, live only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +44,12 @@ class MarketEvent:
     exchange_time_ns : int
         Exchange time, UNIX epoch ns (UTC); for a candle its close time.
     market : Market
-    kind : Candle | Trade
+    kind : Candle | Trade | OrderBookL1
     """
 
     exchange_time_ns: int
     market: Market
-    kind: Union[Candle, Trade]
+    kind: Union[Candle, Trade, "OrderBookL1"]
 
     @property
     def exchange_time(self) -> np.datetime64:
@@ -56,9 +57,13 @@ class MarketEvent:
 
     @classmethod
     def from_view(cls, view: MarketView) -> MarketEvent:
-        kind: Union[Candle, Trade]
+        """The event as it stands; for an L2 book, its top level (``OrderBookL1``)."""
+        from barter.data.exchange.events import OrderBookL1
+        kind: Union[Candle, Trade, OrderBookL1]
         if view.kind == TRADE:
             kind = Trade(view.close, view.volume, Side(view.side) if view.side else None)
+        elif view.kind in (QUOTE, BOOK):
+            kind = OrderBookL1(view.bid_price, view.bid_amount, view.ask_price, view.ask_amount)
         else:
             kind = Candle(view.open, view.high, view.low, view.close, view.volume)
         return cls(view.time_ns, view.market, kind)

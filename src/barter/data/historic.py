@@ -229,6 +229,14 @@ _TRADE_FIELDS = (
 )
 
 
+_QUOTE_FIELDS = (
+    _Field("bid_price", ("bid_price", "bid", "bidprice", "best_bid", "bid_px"), "price"),
+    _Field("bid_amount", ("bid_amount", "bid_size", "bid_qty", "bidsize", "bid_volume"), "volume"),
+    _Field("ask_price", ("ask_price", "ask", "askprice", "best_ask", "ask_px"), "price"),
+    _Field("ask_amount", ("ask_amount", "ask_size", "ask_qty", "asksize", "ask_volume"), "volume"),
+)
+
+
 def _array_columns(arrays: dict[str, Any], origin: _Origin) -> dict[str, _Column]:
     """Columns from 1-D array-likes of equal length; ``time_ns`` is epoch ns or datetime64."""
     series: dict[str, np.ndarray] = {}
@@ -289,6 +297,13 @@ def _check_ohlc(chk: _FirstBad, cols: dict[str, _Column]) -> None:
     chk.flag(h < top, cols["high"], lambda i: f"high must be >= max(open, close) = {_num(top[i])}")
     bottom = np.minimum(o, c)
     chk.flag(lo > bottom, cols["low"], lambda i: f"low must be <= min(open, close) = {_num(bottom[i])}")
+
+
+def _check_quotes(chk: _FirstBad, cols: dict[str, _Column]) -> None:
+    bid, ask = cols["bid_price"].values, cols["ask_price"].values
+    ask_label = cols["ask_price"].label
+    chk.flag(bid >= ask, cols["bid_price"], lambda i: f"bid must be < ask ({_num(ask[i])} in column "
+                                                      f"{ask_label!r}): a crossed quote")
 
 
 def _validated(cols: dict[str, _Column], origin: _Origin, spec: tuple[_Field, ...],
@@ -584,3 +599,83 @@ class HistoricalTrades:
         data = {"price": self.price, "amount": self.amount, "side": self.side}
         from barter.data import _readers
         return _readers.to_frame(data, self.time_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricalQuotes:
+    """Best bid and ask (L1) in time order, validated on construction.
+
+    Arrays are C-contiguous and may share memory with the inputs; treat them as read-only.
+    Equality compares the arrays by value and ignores ``source``.
+
+    Attributes
+    ----------
+    time_ns : numpy.ndarray of int64
+        Quote time, UNIX epoch ns (UTC); never decreasing.
+    bid_price, ask_price : numpy.ndarray of float64
+        Quote currency per 1 base unit; finite, > 0 and bid < ask (a crossed quote is a bad row).
+    bid_amount, ask_amount : numpy.ndarray of float64
+        Base units at the best bid / ask; finite and >= 0 (zeros when the source has none).
+    source : str
+    """
+
+    time_ns: I64
+    bid_price: F64
+    bid_amount: F64
+    ask_price: F64
+    ask_amount: F64
+    source: str = field(default="arrays", compare=False)
+
+    def __post_init__(self) -> None:
+        origin = _Origin(str(self.source), "arrays")
+        names = ("time_ns", "bid_price", "bid_amount", "ask_price", "ask_amount")
+        cols = _array_columns({n: getattr(self, n) for n in names}, origin)
+        for name, values in _validated(cols, origin, _QUOTE_FIELDS, _check_quotes).items():
+            object.__setattr__(self, name, values)
+
+    def __len__(self) -> int:
+        return int(self.time_ns.shape[0])
+
+    def __eq__(self, other: object) -> bool:
+        return _same(self, other)
+
+    def __repr__(self) -> str:
+        return (f"HistoricalQuotes({len(self)} rows, {_iso(int(self.time_ns[0]))} .. "
+                f"{_iso(int(self.time_ns[-1]))}, source={self.source!r})")
+
+    @property
+    def mid_price(self) -> F64:
+        """The seed's volume-weighted mid price per row (the plain mid where both amounts are 0):
+        what marks positions and what a simulated market order fills at."""
+        total = self.bid_amount + self.ask_amount
+        weighted = (self.bid_price * self.ask_amount + self.ask_price * self.bid_amount) / np.where(total > 0, total, 1.0)
+        return np.where(total > 0, weighted, (self.bid_price + self.ask_price) / 2.0)
+
+    @classmethod
+    def from_arrays(cls, time_ns: npt.ArrayLike, bid_price: npt.ArrayLike, bid_amount: npt.ArrayLike,
+                    ask_price: npt.ArrayLike, ask_amount: npt.ArrayLike, *,
+                    source: str = "arrays") -> HistoricalQuotes:
+        """Quotes from 1-D arrays; ``time_ns`` is int64 UNIX ns (UTC) or ``datetime64``."""
+        return cls(time_ns, bid_price, bid_amount, ask_price, ask_amount, source)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, *, source: str = "DataFrame", time_column: str | None = None,
+                   time_unit: str | None = None) -> HistoricalQuotes:
+        """Quotes from a DataFrame with bid/ask price columns (``bid``, ``bid_price``, ...) and
+        optional amount columns (``bid_size``, ``bid_amount``, ...)."""
+        return cls._from_frame(df, _Origin(source, "frame"), time_column, time_unit)
+
+    @classmethod
+    def from_csv(cls, path: PathLike, *, time_column: str | None = None, time_unit: str | None = None,
+                 **read_csv_kwargs: Any) -> HistoricalQuotes:
+        """Quotes from a CSV file; bad rows are 1-based data rows, not counting the header line."""
+        from barter.data import _readers
+        frame = _readers.read_csv(path, read_csv_kwargs)
+        return cls._from_frame(frame, _Origin(str(path), "csv"), time_column, time_unit)
+
+    @classmethod
+    def _from_frame(cls, df: pd.DataFrame, origin: _Origin, time_column: str | None,
+                    time_unit: str | None) -> HistoricalQuotes:
+        from barter.data import _readers
+        cols = _readers.frame_columns(df, origin, _QUOTE_FIELDS, time_column, time_unit)
+        return _trusted(cls, source=origin.source, **_validated(cols, origin, _QUOTE_FIELDS, _check_quotes))

@@ -11,6 +11,8 @@ from enum import IntEnum
 from typing import Any
 
 from barter.data.event import Candle, MarketEvent, Trade
+from barter.data.exchange.books import BookState, BookStatusEvent
+from barter.data.exchange.events import OrderBookL1
 from barter.decision import Decision
 from barter.engine import events
 from barter.errors import DataError
@@ -24,8 +26,9 @@ _TYPES: dict[str, type] = {cls.__name__: cls for cls in (
     Candle, Trade, MarketEvent, Fees, FillEvent, OrderEvent, Exchange, Instrument, Market, Balance, Position,
     StatisticConfig, SignalForceExit, events.SessionStart, events.SignalEvent, events.PositionUpdate,
     events.PositionNew, events.PositionExit, events.BalanceUpdate, events.CommandReply,
-    events.EngineError, events.OrderVetoed)}
-_ENUMS: dict[str, type[IntEnum]] = {cls.__name__: cls for cls in (Decision, OrderType, InstrumentKind, Side)}
+    events.EngineError, events.OrderVetoed, OrderBookL1, BookStatusEvent)}
+_ENUMS: dict[str, type[IntEnum]] = {cls.__name__: cls for cls in (Decision, OrderType, InstrumentKind, Side,
+                                                                   BookState)}
 
 
 def encode(value: Any) -> Any:

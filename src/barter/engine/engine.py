@@ -33,7 +33,7 @@ PROGRESS_EVERY = 65_536  # events between progress calls: negligible next to the
 class Trader:
     """One market: its data, its strategy and its execution.
 
-    ``data``: ``HistoricalCandles``/``HistoricalTrades``, a DataFrame or a CSV/Parquet/JSON path
+    ``data``: ``HistoricalCandles``/``HistoricalTrades``/``HistoricalQuotes``, a DataFrame or a CSV/Parquet/JSON path
     (loaded as candles), or an async iterable of ``MarketEvent`` (a live feed).
     """
 

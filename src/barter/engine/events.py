@@ -9,7 +9,7 @@ with ``SessionStart``, which carries what a replay needs. Times are UNIX ns UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from barter.data.event import MarketEvent
 from barter.decision import Decision
@@ -19,6 +19,9 @@ from barter.portfolio.position import Balance, Position
 from barter.portfolio.risk import OrderVetoed
 from barter.statistic.summary import StatisticConfig
 from barter.strategy.base import SignalForceExit
+
+if TYPE_CHECKING:
+    from barter.data.exchange.books import BookStatusEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,4 +101,5 @@ class EngineError:
 
 
 Event = Union[SessionStart, MarketEvent, SignalEvent, SignalForceExit, PositionUpdate, OrderEvent, FillEvent,
-              PositionNew, PositionExit, BalanceUpdate, CommandReply, EngineError, OrderVetoed]
+              PositionNew, PositionExit, BalanceUpdate, CommandReply, EngineError, OrderVetoed,
+              "BookStatusEvent"]

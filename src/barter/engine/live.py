@@ -7,18 +7,27 @@ events, at once even when the feeds are idle. The session ends when every feed e
 ``Terminate``. A feed event for another market, or older than the feed's previous event, is not
 processed: it is reported as an ``EngineError`` with policy "skip" (bad input never reaches the
 accounting).
+
+L1 quotes (``OrderBookL1``) drive traders directly. L2 snapshots and updates go to the market's
+book (``BookManager``: the exchange's sequence rules and checksums); while the book is valid each
+one drives the trader as a book event (its top level, ``view.book`` the whole book), and its
+status changes (invalid, resynced) are published on the engine's stream. A book that is not valid
+is never shown to a strategy.
 """
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
 from barter._core.dispatch import Dispatcher
-from barter.data.event import CANDLE, TRADE, Candle, MarketEvent, Trade
+from barter._core.book import OrderBook
+from barter.data.event import BOOK, CANDLE, QUOTE, TRADE, Candle, MarketEvent, Trade
+from barter.data.exchange.books import BookManager, BookStatusEvent
+from barter.data.exchange.events import OrderBookL1, OrderBookL2Snapshot, OrderBookL2Update
 from barter.engine.events import EngineError
 
 if TYPE_CHECKING:
@@ -26,10 +35,44 @@ if TYPE_CHECKING:
 
 
 def _fields(event: MarketEvent) -> tuple[int, float, float, float, float, float, int]:
+    """The event as the core's columns (see ``barter.engine.tape.columns``)."""
     kind = event.kind
     if isinstance(kind, Candle):
         return CANDLE, kind.open, kind.high, kind.low, kind.close, kind.volume, 0
+    if isinstance(kind, OrderBookL1):
+        return (QUOTE, kind.bid_price, kind.ask_price, kind.bid_amount, kind.volume_weighted_mid_price,
+                kind.ask_amount, 0)
     return TRADE, kind.price, kind.price, kind.price, kind.price, kind.amount, int(kind.side or 0)
+
+
+def _book_fields(book: OrderBook) -> Optional[tuple[int, float, float, float, float, float, int]]:
+    """A valid L2 book's top level as a BOOK event (None while one side is empty: no price)."""
+    bid, ask = book.best_bid, book.best_ask
+    if bid is None or ask is None:
+        return None
+    l1 = OrderBookL1(bid[0], bid[1], ask[0], ask[1])
+    return BOOK, bid[0], ask[0], bid[1], l1.volume_weighted_mid_price, ask[1], 0
+
+
+class _Books:
+    """The L2 books of a live session's markets (``BookManager``: each exchange's sequence rules and
+    checksums); their status changes go to the engine's stream."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.manager = BookManager()
+
+    def apply(self, trader: Trader, event: MarketEvent) -> Optional[OrderBook]:
+        """Apply an L2 event; the market's book when it is valid after it, else None."""
+        if trader.market not in self.manager.markets:
+            self.manager.add(trader.market, getattr(trader, "book_rules", None))
+        served = False
+        for out in self.manager.process(event):
+            if isinstance(out, BookStatusEvent):
+                self.engine._publish(out)
+            else:
+                served = True
+        return self.manager.book(trader.market) if served else None
 
 
 async def run_live(engine: Engine) -> None:
@@ -37,6 +80,7 @@ async def run_live(engine: Engine) -> None:
     if engine._emitter is not None:
         engine._emitter.publish(engine._session_start(time.time_ns()))
     dispatcher = Dispatcher(core, engine.callbacks(), engine.markets, engine._emitter)
+    books = _Books(engine)
     lock = threading.Lock()
     stopped = asyncio.Event()
     times: list[int] = []
@@ -60,7 +104,15 @@ async def run_live(engine: Engine) -> None:
                 if core.interrupt and engine.drain_at(last):
                     stopped.set()
                     return
-                value = dispatcher.process(mid, last, *_fields(event))
+                fields = _fields(event) if not _is_l2(event) else None
+                dispatcher.view.book = None
+                if fields is None:
+                    book = books.apply(trader, event)
+                    fields = None if book is None else _book_fields(book)
+                    if fields is None:
+                        continue  # not valid yet (or one-sided): nothing a strategy may see
+                    dispatcher.view.book = book
+                value = dispatcher.process(mid, last, *fields)
                 engine.events += 1
                 if engine.record_equity:
                     times.append(last)
@@ -92,13 +144,18 @@ async def run_live(engine: Engine) -> None:
         engine.equity = np.asarray(equity, dtype=np.float64)
 
 
+def _is_l2(event: MarketEvent) -> bool:
+    return isinstance(event.kind, (OrderBookL2Snapshot, OrderBookL2Update))
+
+
 def _acceptable(engine: Engine, trader: Trader, event: Any, last: int | None) -> bool:
     """Events for the trader's market, in time order; anything else is reported and skipped."""
     problem = None
     if not isinstance(event, MarketEvent):
         problem = f"feed yielded {type(event).__name__}, not a MarketEvent"
-    elif not isinstance(event.kind, (Candle, Trade)):
-        problem = f"{type(event.kind).__name__} events do not drive traders yet (candles and trades do)"
+    elif not isinstance(event.kind, (Candle, Trade, OrderBookL1, OrderBookL2Snapshot, OrderBookL2Update)):
+        problem = (f"{type(event.kind).__name__} events do not drive traders (candles, trades, L1 and "
+                   "L2 books do)")
     elif event.market != trader.market:
         problem = f"feed of {trader.market} yielded an event of {event.market}"
     elif last is not None and event.exchange_time_ns < last:

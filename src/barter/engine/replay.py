@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 from barter.data.event import Candle, MarketEvent
+from barter.data.exchange.events import OrderBookL1
 from barter.engine.events import CommandReply, Event, SessionStart
 from barter.errors import DataError
 from barter.execution.events import FillEvent
@@ -37,7 +38,7 @@ def replay(events: Iterable[Event]) -> Portfolio:
         if isinstance(event, MarketEvent):
             close_event()
             mid = portfolio.market_id(event.market)
-            price = event.kind.close if isinstance(event.kind, Candle) else event.kind.price
+            price = _mark_price(event.kind)
             core.mark(mid, price, event.exchange_time_ns)
             pending = [mid, event.exchange_time_ns, False]
         elif isinstance(event, (SignalForceExit, CommandReply)):
@@ -50,3 +51,13 @@ def replay(events: Iterable[Event]) -> Portfolio:
                 pending[2] = True
     close_event()
     return portfolio
+
+
+def _mark_price(kind: object) -> float:
+    """The price an event marks positions at: a candle's close, a trade's price, a quote's (or a
+    book's top level's) volume-weighted mid, as the engine did."""
+    if isinstance(kind, Candle):
+        return kind.close
+    if isinstance(kind, OrderBookL1):
+        return kind.volume_weighted_mid_price
+    return kind.price  # type: ignore[attr-defined, no-any-return]

@@ -6,7 +6,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from barter._core.dispatch import Tape
-from barter.data.event import CANDLE, TRADE
+from barter.data.event import CANDLE, QUOTE, TRADE
 from barter.errors import ConfigError
 
 Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, Optional[np.ndarray]]
@@ -15,13 +15,19 @@ Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.n
 def columns(data: Any) -> tuple[int, Columns]:
     """(kind, (time_ns, open, high, low, close, volume, side)) of a historic feed.
 
-    A trade's price stands in for open, high, low and close (the same array, not a copy).
+    A trade's price stands in for open, high, low and close (the same array, not a copy). A quote
+    is (bid price, ask price, bid amount, volume-weighted mid, ask amount): ``MarketView`` reads
+    them back as ``bid_price``, ``ask_price``, ``bid_amount``, ``close`` and ``ask_amount``.
     """
+    if hasattr(data, "bid_price"):
+        return QUOTE, (data.time_ns, data.bid_price, data.ask_price, data.bid_amount, data.mid_price,
+                       data.ask_amount, None)
     if hasattr(data, "price"):
         return TRADE, (data.time_ns, data.price, data.price, data.price, data.price, data.amount, data.side)
     if hasattr(data, "close"):
         return CANDLE, (data.time_ns, data.open, data.high, data.low, data.close, data.volume, None)
-    raise ConfigError(f"trader data must be HistoricalCandles or HistoricalTrades, was {type(data).__name__}")
+    raise ConfigError(f"trader data must be HistoricalCandles, HistoricalTrades or HistoricalQuotes, "
+                      f"was {type(data).__name__}")
 
 
 def build_tape(feeds: Sequence[Any], markets: list, decisions: Optional[list] = None,
