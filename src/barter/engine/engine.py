@@ -161,7 +161,9 @@ class Engine:
                           [s.decisions for s in precomputed] if compiled else None,
                           [s.strength for s in precomputed] if compiled else None)
         equity = np.empty(tape.length) if self.record_equity else None
-        times = np.empty(tape.length, dtype=np.int64) if self.record_equity else None
+        # one market's event times are its data's: no second array to fill
+        single = len(self.traders) == 1
+        times = np.empty(tape.length, dtype=np.int64) if self.record_equity and not single else None
         if self._emitter is not None:
             self._emitter.publish(self._session_start(min((int(t.data.time_ns[0]) for t in self.traders
                                                            if len(t.data.time_ns)), default=0)))
@@ -182,7 +184,12 @@ class Engine:
         finally:
             self.elapsed_s = time.perf_counter() - started
         self.equity = equity[:self.events] if equity is not None else np.empty(0)
-        self.time_ns = times[:self.events] if times is not None else np.empty(0, dtype=np.int64)
+        if times is not None:
+            self.time_ns = times[:self.events]
+        elif self.record_equity:
+            self.time_ns = np.asarray(self.traders[0].data.time_ns[:self.events], dtype=np.int64)
+        else:
+            self.time_ns = np.empty(0, dtype=np.int64)
 
     async def run_async(self) -> None:
         """A live session over the traders' async feeds (see ``barter.engine.live``)."""

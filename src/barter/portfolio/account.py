@@ -255,12 +255,12 @@ class Account:
 
     def exited_positions(self) -> list[LedgerPosition]:
         """Every exited position, in exit order (a flip exits one position and opens the next)."""
-        out = []
-        for k in range(self.ledger.n_closed):
-            c = self.ledger.closed(k)
-            out.append(self._position(self.markets[c["market_id"]], c["position_id"], c["side"], c,
-                                      c["close_time_ns"]))
-        return out
+        return [self.exited_position(k) for k in range(self.ledger.n_closed)]
+
+    def exited_position(self, k: int) -> LedgerPosition:
+        """Exited position ``k`` (0-based, in exit order)."""
+        c = self.ledger.closed(k)
+        return self._position(self.markets[c["market_id"]], c["position_id"], c["side"], c, c["close_time_ns"])
 
     def _position(self, market: Market, serial: int, side: int, d: dict[str, Any],
                   close_time_ns: Optional[int]) -> LedgerPosition:
