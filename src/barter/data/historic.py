@@ -20,7 +20,7 @@ import os
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Sequence, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -392,8 +392,35 @@ def _ohlcv_matrix(rows: list[Any], origin: _Origin) -> F64:
 # --------------------------------------------------------------------------------------------------
 # Public classes
 # --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class HistoricalCandles:
+class _Historic:
+    """What the historic feeds share: validation of their arrays on construction (``_FIELDS`` after
+    ``time_ns``, then ``_check``), length, equality by value (``source`` ignored) and a short repr."""
+
+    __slots__ = ()
+    _FIELDS: ClassVar[tuple[_Field, ...]] = ()
+    _check: ClassVar[Any] = None
+
+    def __post_init__(self) -> None:
+        origin = _Origin(str(self.source), "arrays")  # type: ignore[attr-defined]
+        names = ("time_ns", *(f.name for f in self._FIELDS))
+        cols = _array_columns({n: getattr(self, n) for n in names}, origin)
+        for name, values in _validated(cols, origin, self._FIELDS, self._check).items():
+            object.__setattr__(self, name, values)
+
+    def __len__(self) -> int:
+        return int(self.time_ns.shape[0])  # type: ignore[attr-defined]
+
+    def __eq__(self, other: object) -> bool:
+        return _same(self, other)
+
+    def __repr__(self) -> str:
+        t = self.time_ns  # type: ignore[attr-defined]
+        return (f"{type(self).__name__}({len(self)} rows, {_iso(int(t[0]))} .. {_iso(int(t[-1]))}, "
+                f"source={self.source!r})")  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True, eq=False, repr=False)  # _Historic's
+class HistoricalCandles(_Historic):
     """OHLCV bars in time order, validated on construction.
 
     Arrays are C-contiguous and may share memory with the inputs; treat them as read-only.
@@ -421,22 +448,8 @@ class HistoricalCandles:
     volume: F64
     source: str = field(default="arrays", compare=False)
 
-    def __post_init__(self) -> None:
-        origin = _Origin(str(self.source), "arrays")
-        names = ("time_ns", "open", "high", "low", "close", "volume")
-        cols = _array_columns({n: getattr(self, n) for n in names}, origin)
-        for name, values in _validated(cols, origin, _CANDLE_FIELDS, _check_ohlc).items():
-            object.__setattr__(self, name, values)
-
-    def __len__(self) -> int:
-        return int(self.time_ns.shape[0])
-
-    def __eq__(self, other: object) -> bool:
-        return _same(self, other)
-
-    def __repr__(self) -> str:
-        return (f"HistoricalCandles({len(self)} rows, {_iso(int(self.time_ns[0]))} .. "
-                f"{_iso(int(self.time_ns[-1]))}, source={self.source!r})")
+    _FIELDS: ClassVar[tuple[_Field, ...]] = _CANDLE_FIELDS
+    _check: ClassVar[Any] = staticmethod(_check_ohlc)
 
     @classmethod
     def from_arrays(cls, time_ns: npt.ArrayLike, open: npt.ArrayLike, high: npt.ArrayLike,
@@ -505,8 +518,8 @@ class HistoricalCandles:
         return _readers.to_frame(data, self.time_ns)
 
 
-@dataclass(frozen=True, slots=True)
-class HistoricalTrades:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)  # _Historic's
+class HistoricalTrades(_Historic):
     """Public trades in time order, validated on construction.
 
     Arrays are C-contiguous and may share memory with the inputs; treat them as read-only.
@@ -532,21 +545,8 @@ class HistoricalTrades:
     side: npt.NDArray[np.int8]
     source: str = field(default="arrays", compare=False)
 
-    def __post_init__(self) -> None:
-        origin = _Origin(str(self.source), "arrays")
-        cols = _array_columns({n: getattr(self, n) for n in ("time_ns", "price", "amount", "side")}, origin)
-        for name, values in _validated(cols, origin, _TRADE_FIELDS, None).items():
-            object.__setattr__(self, name, values)
-
-    def __len__(self) -> int:
-        return int(self.time_ns.shape[0])
-
-    def __eq__(self, other: object) -> bool:
-        return _same(self, other)
-
-    def __repr__(self) -> str:
-        return (f"HistoricalTrades({len(self)} rows, {_iso(int(self.time_ns[0]))} .. "
-                f"{_iso(int(self.time_ns[-1]))}, source={self.source!r})")
+    _FIELDS: ClassVar[tuple[_Field, ...]] = _TRADE_FIELDS
+    _check: ClassVar[Any] = None
 
     @classmethod
     def from_arrays(cls, time_ns: npt.ArrayLike, price: npt.ArrayLike, amount: npt.ArrayLike,
@@ -601,8 +601,8 @@ class HistoricalTrades:
         return _readers.to_frame(data, self.time_ns)
 
 
-@dataclass(frozen=True, slots=True)
-class HistoricalQuotes:
+@dataclass(frozen=True, slots=True, eq=False, repr=False)  # _Historic's
+class HistoricalQuotes(_Historic):
     """Best bid and ask (L1) in time order, validated on construction.
 
     Arrays are C-contiguous and may share memory with the inputs; treat them as read-only.
@@ -626,22 +626,8 @@ class HistoricalQuotes:
     ask_amount: F64
     source: str = field(default="arrays", compare=False)
 
-    def __post_init__(self) -> None:
-        origin = _Origin(str(self.source), "arrays")
-        names = ("time_ns", "bid_price", "bid_amount", "ask_price", "ask_amount")
-        cols = _array_columns({n: getattr(self, n) for n in names}, origin)
-        for name, values in _validated(cols, origin, _QUOTE_FIELDS, _check_quotes).items():
-            object.__setattr__(self, name, values)
-
-    def __len__(self) -> int:
-        return int(self.time_ns.shape[0])
-
-    def __eq__(self, other: object) -> bool:
-        return _same(self, other)
-
-    def __repr__(self) -> str:
-        return (f"HistoricalQuotes({len(self)} rows, {_iso(int(self.time_ns[0]))} .. "
-                f"{_iso(int(self.time_ns[-1]))}, source={self.source!r})")
+    _FIELDS: ClassVar[tuple[_Field, ...]] = _QUOTE_FIELDS
+    _check: ClassVar[Any] = staticmethod(_check_quotes)
 
     @property
     def mid_price(self) -> F64:
