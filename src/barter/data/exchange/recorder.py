@@ -1,9 +1,11 @@
-"""Record a live stream's normalised events (and optionally its raw frames) to JSON lines, and replay
-them: as the same events (``read_events``, ``ReplayFeed``) or as the historic arrays a backtest
-takes (``historical_trades``, ``historical_candles``), so a live session can be backtested on
-exactly what it saw.
+"""Record a live stream's normalised events (and optionally its raw frames) to JSON lines or Parquet,
+and replay them: as the same events (``read_events``, ``ReplayFeed``, which is also a trader's feed
+in ``barter.Engine``) or as the historic arrays a backtest takes (``historical_trades``,
+``historical_candles``), so a live session can be backtested on exactly what it saw.
 
-One JSON object per line, with ``"type"`` naming the event: ``trade``, ``candle``, ``l1``,
+A path ending in ``.parquet`` (or an existing directory) is a Parquet recording: a directory with one
+file per kind of event and that kind's fields as columns (``_recorder_parquet``; needs the
+``parquet`` extra). Anything else is JSON lines: one JSON object per line, with ``"type"`` naming the event: ``trade``, ``candle``, ``l1``,
 ``l2_snapshot``, ``l2_update``, ``liquidation`` (market events: ``time_ns`` and ``market`` as
 ``[exchange, base, quote, kind]``), ``feed_error``, ``book_status`` and ``raw`` (a frame as received).
 Floats are written with ``repr`` precision, so a replay gives back equal events.
@@ -18,6 +20,7 @@ import numpy as np
 import orjson
 
 from barter.data.event import Candle, MarketEvent, Trade
+from barter.data.exchange._recorder_parquet import ParquetSink, is_parquet, read_encoded
 from barter.data.exchange.books import BookState, BookStatusEvent
 from barter.data.exchange.events import (FeedError, Liquidation, OrderBookL1, OrderBookL2Snapshot, OrderBookL2Update,
                                          market_event)
@@ -81,17 +84,24 @@ def decode_event(d: dict[str, Any]) -> Recorded:
 
 
 class EventRecorder:
-    """Append events (and raw frames, with ``raw=True``) to a JSON-lines file.
+    """Append events (and raw frames, with ``raw=True``) to a recording.
 
-    Use as a context manager, or call ``close()``; ``record(stream)`` passes a stream's events
-    through while writing them.
+    Use as a context manager, or call ``close()`` (a Parquet recording is readable only after it);
+    ``record(stream)`` passes a stream's events through while writing them.
+
+    Parameters
+    ----------
+    path : str or Path
+        A JSON-lines file (appended to), or a new Parquet recording when it ends in ``.parquet``.
+    raw : bool
+        Also keep the frames given to ``write_raw``.
     """
 
     def __init__(self, path: Union[str, Path], *, raw: bool = False) -> None:
         self.path = Path(path)
         self.raw = raw
         self.written = 0
-        self._file = open(self.path, "ab")
+        self._sink: Any = ParquetSink(self.path) if is_parquet(self.path) else _JsonLinesSink(self.path)
 
     def __enter__(self) -> EventRecorder:
         return self
@@ -100,20 +110,19 @@ class EventRecorder:
         self.close()
 
     def close(self) -> None:
-        self._file.close()
+        self._sink.close()
 
     def write(self, event: Any) -> None:
         """Write ``event`` if it is a market, error or book-status event (others are skipped)."""
         if isinstance(event, (MarketEvent, FeedError, BookStatusEvent)):
-            self._file.write(orjson.dumps(encode_event(event)) + b"\n")
+            self._sink.add(encode_event(event))
             self.written += 1
 
     def write_raw(self, raw: Union[str, bytes], received_ns: int, exchange: str) -> None:
         """Write one frame as received (when recording raw frames)."""
         if self.raw:
             text = raw if isinstance(raw, str) else raw.decode("utf-8", "backslashreplace")
-            self._file.write(orjson.dumps({"type": "raw", "exchange": exchange, "received_ns": received_ns,
-                                           "raw": text}) + b"\n")
+            self._sink.add({"type": "raw", "exchange": exchange, "raw": text, "received_ns": received_ns})
 
     async def record(self, stream: AsyncIterator[Any]) -> AsyncIterator[Any]:
         async for event in stream:
@@ -121,8 +130,25 @@ class EventRecorder:
             yield event
 
 
+class _JsonLinesSink:
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "ab")
+
+    def add(self, d: dict[str, Any]) -> None:
+        self._file.write(orjson.dumps(d) + b"\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
 def read_events(path: Union[str, Path]) -> Iterator[Recorded]:
-    """Every recorded event of ``path`` in order (raw frames skipped)."""
+    """Every recorded event of ``path`` (JSON lines or Parquet) in order (raw frames skipped)."""
+    if is_parquet(path):
+        return (decode_event(d) for d in read_encoded(Path(path)))
+    return _read_json_lines(path)
+
+
+def _read_json_lines(path: Union[str, Path]) -> Iterator[Recorded]:
     with open(path, "rb") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
@@ -136,7 +162,10 @@ def read_events(path: Union[str, Path]) -> Iterator[Recorded]:
 
 
 class ReplayFeed:
-    """A recording replayed as an async stream of the same events (no waiting between them)."""
+    """A recording (JSON lines or Parquet) replayed as an async stream of the same events, with no
+    waiting between them; ``markets`` keeps the market events of those markets (and every error and
+    book status). As a trader's feed in ``barter.Engine`` give it the trader's market alone.
+    """
 
     def __init__(self, path: Union[str, Path], markets: Optional[Iterable[Market]] = None) -> None:
         self.path = path
@@ -148,6 +177,12 @@ class ReplayFeed:
     async def _run(self) -> AsyncIterator[Recorded]:
         for event in read_events(self.path):
             if self.markets is None or not isinstance(event, MarketEvent) or event.market in self.markets:
+                yield event
+
+    async def market_events(self) -> AsyncIterator[MarketEvent]:
+        """The market events alone, as ``ExchangeFeed.market_events`` gives a live trader."""
+        async for event in self:
+            if isinstance(event, MarketEvent):
                 yield event
 
 
