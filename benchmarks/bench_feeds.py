@@ -13,6 +13,13 @@ read before timing; each case cycles its frames up to ``--n`` frames. Cases:
   depth-manager      the same through ``BookManager.process`` (what ``barter.data.streams`` runs)
   okx-books          an OKX recording through its parser and a ``BookManager`` (CRC32 per update)
   kraken-books       the same for Kraken
+  loopback-e2e       every frame of the Binance spot recording (trades, book tickers, depth diffs), sent by
+                     a ``websockets`` server on 127.0.0.1 in a child process (no compression, as
+                     Binance; frames pre-serialised and written in 1 MiB chunks), received by ``binance_feed`` (``ExchangeFeed``: ``WebSocketClient`` +
+                     ``BinanceParser``) until every market event has arrived; counts frames, and the
+                     JSON line also has the market events/s. Each run is a new connection
+  loopback-recv      the same frames received by a bare ``websockets`` client, nothing parsed: the
+                     transport's ceiling on this machine (server and client share its cores)
   cryptofeed-trades  cryptofeed's own ``Binance.message_handler`` on the same aggTrade frames
   cryptofeed-depth   cryptofeed's handler on the same depth frames, with its book (its REST snapshot
                      request answered from the recording, before timing)
@@ -27,7 +34,7 @@ measured where ``orjson-only`` gives ~1.3M/s; on a slower or busier machine comp
 ``orjson-only``. Peak RSS is the process's (``ru_maxrss``), so it only grows from case to case.
 
 Usage: python benchmarks/bench_feeds.py [--n 200000] [--repeat 5] [--data ../shared/data]
-                                        [--cryptofeed-path DIR]
+                                        [--cryptofeed-path DIR] [--cases trades,loopback-e2e]
 """
 from __future__ import annotations
 
@@ -36,6 +43,7 @@ import json
 import logging
 import os
 import platform
+import queue
 import resource
 import subprocess
 import sys
@@ -275,11 +283,112 @@ def case_cryptofeed(key: str) -> Callable[[dict[str, Any], int], tuple[Callable[
     return make
 
 
+def _loopback_server(data: Path, n: int, ports: Any) -> None:
+    """Child process: a WebSocket server on 127.0.0.1 that answers a Binance subscription, then sends
+    the spot recording's frames cycled to ``n`` on each connection. The frames are serialised once,
+    before any client connects, and written to the socket in large chunks, so the figures measure
+    the receiving side rather than the server's per-frame ``send``."""
+    import asyncio
+
+    from websockets.asyncio.server import serve
+    from websockets.frames import Frame, Opcode
+
+    blob = b"".join(Frame(Opcode.TEXT, f.encode()).serialize(mask=False) for f in cycle(_spot_frames(data), n))
+
+    async def handle(ws: Any) -> None:
+        request = orjson.loads(await ws.recv())
+        await ws.send(orjson.dumps({"result": None, "id": request["id"]}).decode())
+        for i in range(0, len(blob), 1 << 20):
+            ws.transport.write(blob[i:i + (1 << 20)])
+            while ws.transport.get_write_buffer_size() > 8 << 20:  # keep at most ~8 MiB queued
+                await asyncio.sleep(0.001)
+        await ws.wait_closed()
+
+    async def main() -> None:
+        async with serve(handle, "127.0.0.1", 0, compression=None, max_size=None) as server:
+            ports.put(server.sockets[0].getsockname()[1])
+            await asyncio.Future()
+
+    asyncio.run(main())
+
+
+def _spot_frames(data: Path) -> list[str]:
+    return [r.payload for r in read_cryptofeed(data / "exchange_messages" / RECORDINGS["spot"][1]) if r.kind == "ws"]
+
+
+def _loopback(w: dict[str, Any], n: int) -> tuple[str, list[str]]:
+    """The loopback server's URL (started once, in a child process) and the frames it sends."""
+    import multiprocessing
+
+    if w.get("loopback_n") != n:
+        ctx = multiprocessing.get_context("spawn")
+        ports = ctx.Queue()
+        server = ctx.Process(target=_loopback_server, args=(w["data"], n, ports), daemon=True)
+        server.start()
+        w.setdefault("children", []).append(server)
+        try:
+            w["loopback_url"] = f"ws://127.0.0.1:{ports.get(timeout=60)}/stream"
+        except queue.Empty:
+            raise RuntimeError(f"the loopback server did not start (exit code {server.exitcode})") from None
+        w["loopback_n"] = n
+    return w["loopback_url"], cycle(_spot_frames(w["data"]), n)
+
+
+def case_loopback_recv(w: dict[str, Any], n: int) -> tuple[Callable[[], int], int]:
+    """The transport alone: ``websockets`` receiving the same frames, nothing parsed (the ceiling)."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    url, frames = _loopback(w, n)
+
+    async def receive() -> None:
+        async with connect(url, compression=None, max_size=None, proxy=None) as ws:
+            await ws.send(orjson.dumps({"method": "SUBSCRIBE", "params": [], "id": 1}).decode())
+            await ws.recv()
+            for _ in frames:
+                await ws.recv()
+
+    def run() -> int:
+        asyncio.run(receive())
+        return len(frames)
+    return run, len(frames)
+
+
+def case_loopback(w: dict[str, Any], n: int) -> tuple[Callable[[], int], int]:
+    import asyncio
+
+    from barter.data.event import MarketEvent
+    from barter.data.exchange import SubKind, Subscription, binance_feed
+
+    url, frames = _loopback(w, n)
+    parser = next(parser for rules, parser, *_ in w["books"] if rules == BINANCE_SPOT.rules)
+    expected = sum(isinstance(e, MarketEvent) for f in frames for e in parser.parse(f))
+    kinds = (SubKind.PUBLIC_TRADES, SubKind.L1, SubKind.L2)
+    subs = [Subscription(m, k) for m in parser.markets.values() for k in kinds]
+
+    async def receive() -> None:
+        feed = binance_feed(subs, BINANCE_SPOT, url=url, trade_channel="aggTrade", proxy=None, max_reconnects=0)
+        events = 0
+        async for _ in feed.market_events():
+            events += 1
+            if events == expected:
+                break
+        await feed.close()
+
+    def run() -> int:
+        asyncio.run(receive())
+        return len(frames)
+    w["loopback_events"] = expected
+    return run, len(frames)
+
+
 CASES = {"orjson-only": case_orjson("trades"), "orjson-depth": case_orjson("depth"), "trades": case_parse("trades"),
          "l1": case_parse("l1"), "depth-parse": case_parse("depth"), "depth-book": case_depth_book,
          "depth-manager": case_depth_manager,
          "okx-books": case_stream_books("okx/cryptofeed/OKX.ws.1.0", _okx, _okx_parser),
          "kraken-books": case_stream_books("kraken/cryptofeed/KRAKEN.ws.50.0", _kraken, _kraken_parser),
+         "loopback-recv": case_loopback_recv, "loopback-e2e": case_loopback,
          "cryptofeed-trades": case_cryptofeed("trades"), "cryptofeed-depth": case_cryptofeed_depth}
 
 
@@ -297,12 +406,18 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("BARTER_SHARED_DATA", ROOT.parent / "shared" / "data")))
     ap.add_argument("--cryptofeed-path", type=Path, help="a directory holding cryptofeed (pip install --target)")
+    ap.add_argument("--cases", help=f"comma-separated cases to run (default: all of {', '.join(CASES)})")
     args = ap.parse_args()
     if args.cryptofeed_path:
         sys.path.append(str(args.cryptofeed_path))
     w = load(args.data)
     rows: list[dict[str, Any]] = []
-    for name, make in CASES.items():
+    names = args.cases.split(",") if args.cases else list(CASES)
+    unknown = sorted(set(names) - set(CASES))
+    if unknown:
+        ap.error(f"unknown cases {unknown}; choose from {', '.join(CASES)}")
+    for name in names:
+        make = CASES[name]
         try:
             run, frames = make(w, args.n)
         except ImportError as e:
@@ -314,6 +429,10 @@ def main() -> None:
         rows.append({"case": name, "frames": frames, "events_per_s": frames / (best / 1e9),
                      "ns_per_event": best / frames, "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                      "target_per_s": TARGETS.get(name)})
+        if name == "loopback-e2e":
+            rows[-1]["market_events_per_s"] = w["loopback_events"] / (best / 1e9)
+    for child in w.get("children", []):
+        child.terminate()
     print(f"{'case':<18} {'frames':>9} {'frames/s':>12} {'ns/frame':>9} {'target/s':>10}")
     for r in rows:
         target = f"{r['target_per_s']:,}" if r["target_per_s"] else "-"
