@@ -1,5 +1,5 @@
 cimport cython
-from libc.stdint cimport int8_t, int32_t, int64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
 
 
 cdef enum:
@@ -47,5 +47,6 @@ cdef class Tape:
     cdef int* kinds
     cdef int32_t last_mid           # the market and time of the last event merged (-1: none yet)
     cdef int64_t last_t
+    cdef uint64_t tied              # (2..64 markets) bit m: market m's next event was at last_t
     cdef _set(self, int32_t m, tuple cols, decisions, strength)
     cdef const void* _pointer(self, array, dtype, Py_ssize_t n, str name) except? NULL

@@ -11,12 +11,23 @@ Python runs per event at all and the loop releases the GIL.
 """
 cimport cython
 from libc.math cimport NAN, isfinite, isnan
-from libc.stdint cimport int8_t, int32_t, int64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free
 
 from barter._core.position cimport PortfolioCore, portfolio_mark, portfolio_observe
 
 import numpy as np
+
+cdef extern from *:
+    """
+    #if defined(_MSC_VER)
+    #include <intrin.h>
+    static __inline int barter_ctz64(unsigned __int64 x) { unsigned long i; _BitScanForward64(&i, x); return (int)i; }
+    #else
+    #define barter_ctz64(x) __builtin_ctzll(x)
+    #endif
+    """
+    int barter_ctz64(uint64_t x) noexcept nogil  # the lowest set bit's index; x != 0
 
 from barter.errors import StrategyError
 from barter.decision import Decision
@@ -187,6 +198,7 @@ cdef class Tape:
         for m in range(self.n_markets):
             self.feeds[m].row = 0
         self.last_mid = -1
+        self.tied = 0
 
 
 cdef inline int32_t _next(Tape tape) noexcept nogil:
@@ -194,13 +206,49 @@ cdef inline int32_t _next(Tape tape) noexcept nogil:
 
     After an event of market m at time T every market below m has its next event after T, so if
     some market's next event is also at T, the first such from m up is the answer: markets that
-    tick together are merged without a full scan.
+    tick together are merged without a full scan. Up to 64 markets, the scan that finds T also
+    marks every market whose next event is at T (``tape.tied``); the answer is then the lowest
+    marked market, and a market leaves the mark once its next event is no longer at T.
     """
     cdef int32_t m, best = -1
-    cdef int64_t best_t = 0
+    cdef int64_t best_t = 0, t
+    cdef uint64_t tied
     cdef Feed* f
     if tape.n_markets == 1:
         return 0 if tape.feeds[0].row < tape.feeds[0].length else -1
+    if tape.n_markets > 64:
+        return _next_scan(tape)
+    tied = tape.tied
+    if tied:  # tape.last_mid is its lowest bit, the market just processed
+        f = &tape.feeds[tape.last_mid]
+        if f.row < f.length and f.time_ns[f.row] == tape.last_t:
+            return tape.last_mid
+        tied &= tied - 1
+        if tied:
+            tape.tied = tied
+            tape.last_mid = barter_ctz64(tied)
+            return tape.last_mid
+    for m in range(tape.n_markets):
+        f = &tape.feeds[m]
+        if f.row < f.length:
+            t = f.time_ns[f.row]
+            if best < 0 or t < best_t:
+                best = m
+                best_t = t
+                tied = (<uint64_t> 1) << m
+            elif t == best_t:
+                tied |= (<uint64_t> 1) << m
+    tape.tied = tied  # still 0 when every market is done
+    tape.last_mid = best
+    tape.last_t = best_t
+    return best
+
+
+cdef int32_t _next_scan(Tape tape) noexcept nogil:
+    """``_next`` for more than 64 markets: the markets tied at T are found from m up."""
+    cdef int32_t m, best = -1
+    cdef int64_t best_t = 0
+    cdef Feed* f
     if tape.last_mid >= 0:
         for m in range(tape.last_mid, tape.n_markets):
             f = &tape.feeds[m]

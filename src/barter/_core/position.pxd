@@ -1,7 +1,7 @@
 cimport cython
 from libc.stdint cimport INT64_MIN, int32_t, int64_t
 
-from barter._core.stats cimport EquityCurve, TradeSummary, equity_catch_up, equity_update
+from barter._core.stats cimport EquityCurve, TradeSummary, equity_catch_up, equity_push
 
 
 cdef enum:
@@ -143,7 +143,7 @@ cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, b
             if pf.flat_ns[mid] != INT64_MIN:
                 equity_catch_up(&pf.market_curves[mid], pf.flat_ns[mid])
                 pf.flat_ns[mid] = INT64_MIN
-            equity_update(&pf.market_curves[mid], t, pf.starting_equity + pf.realised[mid]
+            equity_push(&pf.market_curves[mid], t, pf.starting_equity + pf.realised[mid]
                           + (p.unrealised_pnl if p.is_open else 0.0))
         else:
             pf.flat_ns[mid] = t
@@ -155,5 +155,5 @@ cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, b
     if pf.total_flat_ns != INT64_MIN:
         equity_catch_up(&pf.total_curve, pf.total_flat_ns)
         pf.total_flat_ns = INT64_MIN
-    equity_update(&pf.total_curve, t, equity)
+    equity_push(&pf.total_curve, t, equity)
     return equity

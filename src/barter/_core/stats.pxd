@@ -65,6 +65,36 @@ cdef void trades_init(TradeSummary* s, double starting_equity, double target) no
 cdef void trades_update(TradeSummary* s, int64_t enter_ns, int64_t exit_ns, double pnl_return,
                         double pnl, double equity) noexcept nogil
 cdef dict trades_state(const TradeSummary* s)
+
+
+@cython.cdivision(True)  # d.peak > 0, as in drawdowns_update
+cdef inline void equity_push(EquityCurve* c, int64_t t, double equity) noexcept nogil:
+    """``equity_update``, with its common cases inline: a point of the current day (so not the first
+    point: ``next_day_ns`` starts at INT64_MIN) that stays at or above the peak while no drawdown
+    runs, or below it while one runs. Anything else (a new day, a drawdown that starts or ends,
+    NaN) goes through ``equity_update``; both leave the same state."""
+    cdef Drawdowns* d = &c.drawdowns
+    if t >= c.daily.next_day_ns:
+        equity_update(c, t, equity)
+        return
+    if d.current < 0.0 and equity < d.peak:
+        d.underwater_ns += t - d.last_ns
+        d.current = (equity - d.peak) / d.peak
+        if d.current < d.episode_depth:
+            d.episode_depth = d.current
+        if d.current < d.max_depth:
+            d.max_depth = d.current
+    elif d.current == 0.0 and equity >= d.peak:
+        d.peak = equity
+        d.peak_ns = t
+    else:
+        equity_update(c, t, equity)
+        return
+    d.last_ns = t
+    d.n += 1
+    c.daily.n += 1
+    c.daily.last = equity
+    c.daily.last_ns = t
 cdef dict equity_state(const EquityCurve* c)
 
 

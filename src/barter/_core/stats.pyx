@@ -198,7 +198,8 @@ cdef dict _daily_dict(const DailyReturns* d):
 
 cdef void equity_init(EquityCurve* c, double starting_equity, double target) noexcept nogil:
     c.drawdowns = Drawdowns(1, NO_TIME, NO_TIME, NO_TIME, 0, starting_equity, 0.0, 0.0, 0.0, 0, 0, 0.0, 0.0)
-    c.daily = DailyReturns(0, 0, NO_TIME, starting_equity, starting_equity,
+    # next_day_ns = NO_TIME until the first point: no time is before it (equity_push relies on it)
+    c.daily = DailyReturns(0, NO_TIME, NO_TIME, starting_equity, starting_equity,
                            Welford(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), Downside(0, target, 0.0))
 
 
