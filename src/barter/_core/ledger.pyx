@@ -40,22 +40,51 @@ FILL_DTYPE = np.dtype([("market_id", np.int32), ("time_ns", np.int64), ("quantit
                        ("price", np.float64), ("fee", np.float64), ("realised", np.float64),
                        ("position_id", np.int64), ("prev_fill", np.int64)], align=True)
 
-# A position whose |quantity| falls to this fraction of what it was is flat: partial reductions
-# that sum to the whole leave float dust, and dust must not keep a position open.
-cdef double DUST = 1e-9
+# DUST (1e-9, a C constant): a position whose |quantity| falls to this fraction of what it was is
+# flat: partial reductions that sum to the whole leave float dust, and dust must not keep a position open.
 
 
 cdef extern from *:
     """
+    #include <stdint.h>
+    #include <string.h>
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+    #define BARTER_DUST 1e-9
+    static inline uint64_t barter_bits(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+    /* _check's tests of the values, on their IEEE 754 bits and without a branch: quantity finite
+       and != 0 (either sign), price finite and > 0, fee finite and >= 0 (-0.0 too). NaN fails each. */
+    static inline int barter_values_ok(double qty, double price, double fee) {
+        const uint64_t inf = 0x7FF0000000000000ULL;
+        uint64_t q = barter_bits(qty) << 1, p = barter_bits(price), f = barter_bits(fee);
+        return (q - 1 < (inf << 1) - 1) & (p - 1 < inf - 1) & ((f < inf) | (f == 0x8000000000000000ULL));
+    }
+    /* a and b of one sign ? if_same : if_opposite, by their sign bits and without a branch (a mask):
+       for a condition the predictor cannot learn */
+    static inline double barter_by_sign(double a, double b, double if_same, double if_opposite) {
+    #if defined(__SSE2__)
+        __m128i x = _mm_castpd_si128(_mm_xor_pd(_mm_set_sd(a), _mm_set_sd(b)));
+        __m128d m = _mm_castsi128_pd(_mm_shuffle_epi32(_mm_srai_epi32(x, 31), _MM_SHUFFLE(1, 1, 1, 1)));
+        return _mm_cvtsd_f64(_mm_or_pd(_mm_andnot_pd(m, _mm_set_sd(if_same)), _mm_and_pd(m, _mm_set_sd(if_opposite))));
+    #else
+        uint64_t m = -((barter_bits(a) ^ barter_bits(b)) >> 63);
+        uint64_t u = (barter_bits(if_same) & ~m) | (barter_bits(if_opposite) & m);
+        memcpy(&a, &u, sizeof a);
+        return a;
+    #endif
+    }
     /* c ? a : b without a branch (a mask), for a condition the predictor cannot learn */
     static inline double barter_select(int c, double a, double b) {
-        union { double d; unsigned long long u; } x, y;
-        unsigned long long m = -(unsigned long long)(c != 0);
-        x.d = a; y.d = b;
-        x.u = (x.u & m) | (y.u & ~m);
-        return x.d;
+    #if defined(__SSE2__)
+        __m128d m = _mm_castsi128_pd(_mm_cvtsi64_si128(-(int64_t)(c != 0)));
+        return _mm_cvtsd_f64(_mm_or_pd(_mm_and_pd(m, _mm_set_sd(a)), _mm_andnot_pd(m, _mm_set_sd(b))));
+    #else
+        uint64_t m = -(uint64_t)(c != 0), u = (barter_bits(a) & m) | (barter_bits(b) & ~m);
+        memcpy(&a, &u, sizeof a);
+        return a;
+    #endif
     }
-    #include <stdint.h>
     #if defined(__linux__)
     #include <sys/mman.h>
     #endif
@@ -75,6 +104,9 @@ cdef extern from *:
     }
     """
     double _select "barter_select" (bint c, double a, double b) noexcept nogil
+    double _by_sign "barter_by_sign" (double a, double b, double if_same, double if_opposite) noexcept nogil
+    bint _values_ok "barter_values_ok" (double qty, double price, double fee) noexcept nogil
+    const double DUST "BARTER_DUST"   # a position whose |quantity| falls to this fraction of what it was is flat
     void barter_huge_pages(void* p, size_t size) noexcept nogil
 
 
@@ -419,10 +451,9 @@ cdef inline int _book(Ledger self, int mid, int64_t t, double qty, double price,
     cdef int64_t nf
     cdef int code
     cdef double q, aq, aqty, nq, avg, r
-    cdef bint up, ok
+    cdef bint ok
     # one branch for all values (no short circuit): the same tests as _check, NaN fails each
-    ok = ((<unsigned int>mid < <unsigned int>self.n_markets) & (fabs(qty) > 0) & (fabs(qty) < INFINITY)
-          & (price > 0) & (price < INFINITY) & (fee >= 0) & (fee < INFINITY))
+    ok = (<unsigned int>mid < <unsigned int>self.n_markets) & _values_ok(qty, price, fee)
     if not ok:
         return _check(self, mid, t, qty, price, fee)
     h = &self._hold[mid]
@@ -434,21 +465,24 @@ cdef inline int _book(Ledger self, int mid, int64_t t, double qty, double price,
             return code
     q = h.quantity
     aq = fabs(q)
-    aqty = fabs(qty)
     nq = q + qty
-    up = (q > 0) == (qty > 0)
     nf = self.n_fills
-    # rare: open (q == 0), flip or close (a reduction past, or down to, zero), buffer full
-    if (q == 0) | (nf >= self._fill_cap) | ((not up) & ((aqty > aq * (1.0 + DUST)) | (fabs(nq) <= aq * DUST))):
+    # The common case: the position keeps its sign and does not fall to dust (|nq| > |q| * DUST).
+    # Then an increase, or a reduction with |qty| < |q| <= |q| * (1 + DUST) that does not close,
+    # exactly as in _apply. nq * q > 0 is false for q == 0 (an open), for a sign change (a flip, or
+    # a close), and when the product underflows: all of those are left to _apply, which is exact.
+    if not ((nq * q > 0) & (fabs(nq) > aq * DUST) & (nf < self._fill_cap)):
         return _apply(self, mid, t, qty, price, fee)
     self._total[self._base[mid]] += qty
     self._total[self._quote[mid]] -= qty * price + fee
     avg = h.avg_price
-    # an increase: average cost, nothing realised; a reduction: realised = -qty * (price - avg)
-    # (= |qty| * (price - avg) * sign(q), exactly: the signs are opposite, negation is exact)
-    r = _select(up, -fee, -qty * (price - avg) - fee)
-    h.avg_price = _select(up, _div(aq * avg + aqty * price, aq + aqty), avg)
-    h.max_quantity = _select(up, max(h.max_quantity, fabs(nq)), h.max_quantity)
+    aqty = fabs(qty)
+    # by the signs of q and qty (neither is 0 here): an increase takes the average cost and
+    # realises nothing but the fee; a reduction realises -qty * (price - avg) - fee (= |qty| *
+    # (price - avg) * sign(q) - fee exactly: the signs are opposite, negation is exact)
+    r = _by_sign(q, qty, -fee, -qty * (price - avg) - fee)
+    h.avg_price = _by_sign(q, qty, _div(aq * avg + aqty * price, aq + aqty), avg)
+    h.max_quantity = _by_sign(q, qty, max(h.max_quantity, fabs(nq)), h.max_quantity)
     h.quantity = nq
     h.mark = price
     h.update_time_ns = t
