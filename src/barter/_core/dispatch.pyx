@@ -265,6 +265,25 @@ cdef int32_t _next_scan(Tape tape) noexcept nogil:
     return best
 
 
+cdef inline uint64_t _tied_at_min(Tape tape) noexcept nogil:
+    """(2..64 markets) The markets whose next event is the earliest, as bits; 0 when all are done."""
+    cdef int32_t m, best = -1
+    cdef int64_t best_t = 0, t
+    cdef uint64_t tied = 0
+    cdef Feed* f
+    for m in range(tape.n_markets):
+        f = &tape.feeds[m]
+        if f.row < f.length:
+            t = f.time_ns[f.row]
+            if best < 0 or t < best_t:
+                best = m
+                best_t = t
+                tied = (<uint64_t> 1) << m
+            elif t == best_t:
+                tied |= (<uint64_t> 1) << m
+    return tied
+
+
 cdef inline void _load(MarketView view, Tape tape, const Feed* f, Py_ssize_t row, int32_t mid) noexcept:
     view.time_ns = f.time_ns[row]
     view.open = f.open[row]
@@ -427,10 +446,14 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     event (the GIL is released) except ``drain(time_ns)`` while ``pf.interrupt`` is set and
     ``progress(events_done)`` every ``progress_every`` events, as in ``run_strategies``. Returns
     the number of events processed.
+
+    The merge runs by groups, in the order of ``_next``: the markets whose next event is at the
+    earliest time T (one scan), by id, each with all its events at T in a row. One market is a
+    single group; above 64 markets each group is one event from ``_next_scan``.
     """
     cdef Py_ssize_t i = 0, row
     cdef Py_ssize_t report_at = _first_report(progress, progress_every)
-    cdef int32_t mid, m
+    cdef int32_t mid, m, base = 0
     cdef int k
     cdef int8_t code
     cdef int64_t t
@@ -438,8 +461,10 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     cdef double strengths[4]
     cdef Py_ssize_t fills
     cdef Feed* f
+    cdef uint64_t tied
     cdef bint stop = False
     cdef bint record = equity is not None, stamp = times is not None
+    cdef bint one = tape.n_markets == 1, wide = tape.n_markets > 64
     _check_outputs(equity, times, tape)
     if pf.n_markets != tape.n_markets:
         raise ValueError(f"portfolio has {pf.n_markets} markets, tape has {tape.n_markets}")
@@ -448,34 +473,47 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
             raise ValueError(f"market {m} of the tape has no decisions")
     tape.rewind()
     with nogil:
-        while i < tape.length:
-            mid = _next(tape)
-            f = &tape.feeds[mid]
-            row = f.row
-            t = f.time_ns[row]
-            if pf.interrupt and drain is not None:
-                with gil:
-                    stop = drain(t)
-                if stop:
-                    break
-            f.row += 1
-            price = f.close[row]
-            portfolio_mark(pf, mid, price, t)
-            code = f.decisions[row]
-            fills = pf.n_fills
-            if code != 0:
-                s = f.strength[row] if f.strength != NULL else 1.0
-                for k in range(4):
-                    strengths[k] = s if code & (1 << k) else NAN
-                pf.on_signal(mid, strengths, price, t)
-            value = portfolio_observe(pf, mid, t, pf.n_fills != fills)
-            if record:
-                equity[i] = value
-            if stamp:
-                times[i] = t
-            i += 1
-            if i == report_at:
-                with gil:
-                    progress(i)
-                report_at += progress_every
+        while i < tape.length and not stop:
+            if one:
+                tied = 1
+            elif wide:
+                base = _next_scan(tape)
+                tied = 1
+            else:
+                tied = _tied_at_min(tape)
+            while tied and not stop:
+                mid = base + barter_ctz64(tied)
+                tied &= tied - 1
+                f = &tape.feeds[mid]
+                row = f.row
+                while True:  # the market's events at T (one market: all of them; wide: one)
+                    t = f.time_ns[row]
+                    if pf.interrupt and drain is not None:
+                        with gil:
+                            stop = drain(t)
+                        if stop:
+                            break
+                    f.row = row + 1
+                    price = f.close[row]
+                    portfolio_mark(pf, mid, price, t)
+                    code = f.decisions[row]
+                    fills = pf.n_fills
+                    if code != 0:
+                        s = f.strength[row] if f.strength != NULL else 1.0
+                        for k in range(4):
+                            strengths[k] = s if code & (1 << k) else NAN
+                        pf.on_signal(mid, strengths, price, t)
+                    value = portfolio_observe(pf, mid, t, pf.n_fills != fills)
+                    if record:
+                        equity[i] = value
+                    if stamp:
+                        times[i] = t
+                    i += 1
+                    if i == report_at:
+                        with gil:
+                            progress(i)
+                        report_at += progress_every
+                    row += 1
+                    if row == f.length or wide or (not one and f.time_ns[row] != t):
+                        break
     return i
