@@ -40,6 +40,10 @@ class InsufficientBalance(BarterError):
     """An order or fill that would take an asset's available balance below zero (without margin)."""
 
 
+class InvalidOrder(DataError):
+    """An order that cannot be sent as given (side, type, time in force, price or quantity)."""
+
+
 class UnknownOrder(BarterError, KeyError):
     """A fill, or a cancel, for an order that was never sent or is no longer open."""
 

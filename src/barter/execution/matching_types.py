@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, Optional
 
-from barter.errors import ConfigError, DataError
+from barter.errors import ConfigError, DataError, InvalidOrder
 from barter.execution.events import Fees
 from barter.instrument import Side
 
@@ -96,16 +96,16 @@ class BookOrder:
 
     def __post_init__(self) -> None:
         if self.side not in (Side.BUY, Side.SELL):
-            raise DataError(f"order side must be Side.BUY or Side.SELL, was {self.side!r}")
+            raise InvalidOrder(f"order side must be Side.BUY or Side.SELL, was {self.side!r}")
         object.__setattr__(self, "quantity", _number("order quantity", self.quantity, positive=True))
         if self.kind == OrderKind.LIMIT:
             object.__setattr__(self, "price", _number("limit price", self.price, positive=True))
         elif self.price is not None:
-            raise DataError(f"a market order has no price, was {self.price!r}")
+            raise InvalidOrder(f"a market order has no price, was {self.price!r}")
         if self.kind == OrderKind.MARKET and self.tif == TimeInForce.GTC:
-            raise DataError("a market order cannot rest: tif must be IOC or FOK, was GTC")
+            raise InvalidOrder("a market order cannot rest: tif must be IOC or FOK, was GTC")
         if self.post_only and (self.kind != OrderKind.LIMIT or self.tif != TimeInForce.GTC):
-            raise DataError(f"post_only needs a GTC limit order, was {self.kind.name} {self.tif.name}")
+            raise InvalidOrder(f"post_only needs a GTC limit order, was {self.kind.name} {self.tif.name}")
 
     @classmethod
     def market(cls, side: Side, quantity: float, tif: TimeInForce = TimeInForce.IOC) -> BookOrder:
