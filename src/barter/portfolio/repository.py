@@ -75,8 +75,8 @@ class Keys:
 class Repository:
     """Turns an account's changes into key/value operations and reads them back.
 
-    Subclasses store the operations: ``_commit(ops)`` atomically, and ``_get``, ``_lrange``,
-    ``_hgetall`` to read.
+    Subclasses store the operations: ``_commit(ops)`` atomically, and ``_get``, ``_lrange`` and
+    ``_hget`` to read.
     """
 
     def __init__(self) -> None:
