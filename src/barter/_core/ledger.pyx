@@ -13,6 +13,13 @@ would take an available balance below zero is refused, state unchanged, unless m
 Equity is in one account asset: each asset is converted through a chain of markets' last prices
 (resolved once, breadth first from the account asset). The hot path (``apply_many``) runs nogil
 on C arrays; errors are codes turned into exceptions with the GIL, after nothing has changed.
+
+``_book`` checks and books one fill. The common case -- a position grows, or shrinks and stays
+open -- has no data-dependent branch (whether a random fill grows or shrinks its position cannot
+be predicted): both outcomes are computed and one is picked by the sign bits. Opening, closing,
+flipping, a full fill buffer and every refusal go to ``_check``/``_apply``. A batch grows the fill
+buffer once and asks for transparent huge pages on it: writing fresh memory costs a page fault per
+4 KiB otherwise, which was most of a batch's time on a VM.
 """
 cimport cython
 from libc.math cimport INFINITY, NAN, fabs, isfinite
@@ -74,17 +81,6 @@ cdef extern from *:
         return a;
     #endif
     }
-    /* c ? a : b without a branch (a mask), for a condition the predictor cannot learn */
-    static inline double barter_select(int c, double a, double b) {
-    #if defined(__SSE2__)
-        __m128d m = _mm_castsi128_pd(_mm_cvtsi64_si128(-(int64_t)(c != 0)));
-        return _mm_cvtsd_f64(_mm_or_pd(_mm_and_pd(m, _mm_set_sd(a)), _mm_andnot_pd(m, _mm_set_sd(b))));
-    #else
-        uint64_t m = -(uint64_t)(c != 0), u = (barter_bits(a) & m) | (barter_bits(b) & ~m);
-        memcpy(&a, &u, sizeof a);
-        return a;
-    #endif
-    }
     #if defined(__linux__)
     #include <sys/mman.h>
     #endif
@@ -103,7 +99,6 @@ cdef extern from *:
     #endif
     }
     """
-    double _select "barter_select" (bint c, double a, double b) noexcept nogil
     double _by_sign "barter_by_sign" (double a, double b, double if_same, double if_opposite) noexcept nogil
     bint _values_ok "barter_values_ok" (double qty, double price, double fee) noexcept nogil
     const double DUST "BARTER_DUST"   # a position whose |quantity| falls to this fraction of what it was is flat
