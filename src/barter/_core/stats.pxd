@@ -1,5 +1,5 @@
 cimport cython
-from libc.stdint cimport int64_t
+from libc.stdint cimport INT64_MIN, int64_t
 
 
 cdef struct Welford:
@@ -60,11 +60,18 @@ cdef void downside_push(Downside* d, double x) noexcept nogil
 cdef void drawdowns_update(Drawdowns* d, int64_t t, double equity) noexcept nogil
 cdef void equity_init(EquityCurve* c, double starting_equity, double target) noexcept nogil
 cdef void equity_update(EquityCurve* c, int64_t t, double equity) noexcept nogil
-cdef void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil
 cdef void trades_init(TradeSummary* s, double starting_equity, double target) noexcept nogil
 cdef void trades_update(TradeSummary* s, int64_t enter_ns, int64_t exit_ns, double pnl_return,
                         double pnl, double equity) noexcept nogil
 cdef dict trades_state(const TradeSummary* s)
+
+
+cdef inline void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil:
+    """Apply the latest of the points skipped since the last update (time ``t``, equity unchanged):
+    for an unchanged value the last one leaves the same state as all of them would have. Inline:
+    at ties the skipped point is usually at the time of the last update, which needs nothing."""
+    if t != INT64_MIN and (c.drawdowns.last_ns == INT64_MIN or t > c.drawdowns.last_ns):
+        equity_update(c, t, c.daily.last)
 
 
 @cython.cdivision(True)  # d.peak > 0, as in drawdowns_update
