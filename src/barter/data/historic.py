@@ -38,6 +38,7 @@ I64 = npt.NDArray[np.int64]
 Mask = npt.NDArray[np.bool_]
 SideLike = Union[npt.ArrayLike, Sequence[Union[str, int, None]]]
 T = TypeVar("T")
+H = TypeVar("H", bound="_Historic")
 
 _UNIT_NS = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 _I64_MAX = int(np.iinfo(np.int64).max)  # pandas' ns range is [-_I64_MAX, _I64_MAX], NaT below it
@@ -418,6 +419,34 @@ class _Historic:
         return (f"{type(self).__name__}({len(self)} rows, {_iso(int(t[0]))} .. {_iso(int(t[-1]))}, "
                 f"source={self.source!r})")  # type: ignore[attr-defined]
 
+    @classmethod
+    def from_csv(cls: type[H], path: PathLike, *, time_column: str | None = None, time_unit: str | None = None,
+                 **read_csv_kwargs: Any) -> H:
+        """From a CSV file read by ``pandas.read_csv(path, **read_csv_kwargs)``; columns are found by
+        name (any case). Bad rows are reported as 1-based data rows, not counting the header line."""
+        from barter.data import _readers
+        frame = _readers.read_csv(path, read_csv_kwargs)
+        return cls._from_frame(frame, _Origin(str(path), "csv"), time_column, time_unit)
+
+    @classmethod
+    def from_parquet(cls: type[H], path: PathLike, *, time_column: str | None = None,
+                     time_unit: str | None = None) -> H:
+        """From a Parquet file (via pyarrow), time from a column or the stored pandas index."""
+        from barter.data import _readers
+        frame = _readers.read_parquet(path)
+        return cls._from_frame(frame, _Origin(str(path), "parquet"), time_column, time_unit)
+
+    @classmethod
+    def _from_frame(cls: type[H], df: pd.DataFrame, origin: _Origin, time_column: str | None,
+                    time_unit: str | None) -> H:
+        from barter.data import _readers
+        cols = _readers.frame_columns(df, origin, cls._FIELDS, time_column, time_unit)
+        return cls._from_columns(cols, origin)
+
+    @classmethod
+    def _from_columns(cls: type[H], cols: dict[str, _Column], origin: _Origin) -> H:
+        return _trusted(cls, source=origin.source, **_validated(cols, origin, cls._FIELDS, cls._check))
+
 
 @dataclass(frozen=True, slots=True, eq=False, repr=False)  # _Historic's
 class HistoricalCandles(_Historic):
@@ -470,25 +499,6 @@ class HistoricalCandles(_Historic):
         return cls._from_frame(df, _Origin(source, "frame"), time_column, time_unit)
 
     @classmethod
-    def from_csv(cls, path: PathLike, *, time_column: str | None = None, time_unit: str | None = None,
-                 **read_csv_kwargs: Any) -> HistoricalCandles:
-        """Candles from a CSV file read by ``pandas.read_csv(path, **read_csv_kwargs)``.
-
-        Bad rows are reported as 1-based data rows, not counting the header line.
-        """
-        from barter.data import _readers
-        frame = _readers.read_csv(path, read_csv_kwargs)
-        return cls._from_frame(frame, _Origin(str(path), "csv"), time_column, time_unit)
-
-    @classmethod
-    def from_parquet(cls, path: PathLike, *, time_column: str | None = None,
-                     time_unit: str | None = None) -> HistoricalCandles:
-        """Candles from a Parquet file (via pyarrow), time from a column or the stored pandas index."""
-        from barter.data import _readers
-        frame = _readers.read_parquet(path)
-        return cls._from_frame(frame, _Origin(str(path), "parquet"), time_column, time_unit)
-
-    @classmethod
     def from_json(cls, path: PathLike) -> HistoricalCandles:
         """Candles from the freqtrade/ccxt OHLCV layout: a JSON array (optionally ``.gz``) of
         ``[ms_timestamp, open, high, low, close, volume]`` (volume may be left out on every row)."""
@@ -498,17 +508,6 @@ class HistoricalCandles(_Historic):
         for j, name in enumerate(_OHLCV_NAMES[1:m.shape[1]], start=1):
             cols[name] = _Column(name, name, np.ascontiguousarray(m[:, j]))
         return cls._from_columns(cols, origin)
-
-    @classmethod
-    def _from_frame(cls, df: pd.DataFrame, origin: _Origin, time_column: str | None,
-                    time_unit: str | None) -> HistoricalCandles:
-        from barter.data import _readers
-        cols = _readers.frame_columns(df, origin, _CANDLE_FIELDS, time_column, time_unit)
-        return cls._from_columns(cols, origin)
-
-    @classmethod
-    def _from_columns(cls, cols: dict[str, _Column], origin: _Origin) -> HistoricalCandles:
-        return _trusted(cls, source=origin.source, **_validated(cols, origin, _CANDLE_FIELDS, _check_ohlc))
 
     def to_frame(self) -> pd.DataFrame:
         """Columns open, high, low, close, volume indexed by a UTC ``DatetimeIndex`` named ``time``."""
@@ -563,22 +562,6 @@ class HistoricalTrades(_Historic):
         return cls._from_frame(df, _Origin(source, "frame"), time_column, time_unit)
 
     @classmethod
-    def from_csv(cls, path: PathLike, *, time_column: str | None = None, time_unit: str | None = None,
-                 **read_csv_kwargs: Any) -> HistoricalTrades:
-        """Trades from a CSV file; bad rows are 1-based data rows, not counting the header line."""
-        from barter.data import _readers
-        frame = _readers.read_csv(path, read_csv_kwargs)
-        return cls._from_frame(frame, _Origin(str(path), "csv"), time_column, time_unit)
-
-    @classmethod
-    def from_parquet(cls, path: PathLike, *, time_column: str | None = None,
-                     time_unit: str | None = None) -> HistoricalTrades:
-        """Trades from a Parquet file (via pyarrow)."""
-        from barter.data import _readers
-        frame = _readers.read_parquet(path)
-        return cls._from_frame(frame, _Origin(str(path), "parquet"), time_column, time_unit)
-
-    @classmethod
     def from_ccxt_json(cls, path: PathLike) -> HistoricalTrades:
         """Trades from a JSON array (optionally ``.gz``) of ccxt trade objects, using their
         ``timestamp`` (ms), ``price``, ``amount`` and ``side`` (``"buy"``/``"sell"``/null) keys."""
@@ -586,13 +569,6 @@ class HistoricalTrades(_Historic):
         from barter.data import _readers
         frame = _readers.ccxt_frame(_json_array(_load_json(path), origin, "ccxt trade objects"), origin)
         return cls._from_frame(frame, origin, "timestamp", "ms")
-
-    @classmethod
-    def _from_frame(cls, df: pd.DataFrame, origin: _Origin, time_column: str | None,
-                    time_unit: str | None) -> HistoricalTrades:
-        from barter.data import _readers
-        cols = _readers.frame_columns(df, origin, _TRADE_FIELDS, time_column, time_unit)
-        return _trusted(cls, source=origin.source, **_validated(cols, origin, _TRADE_FIELDS, None))
 
     def to_frame(self) -> pd.DataFrame:
         """Columns price, amount, side indexed by a UTC ``DatetimeIndex`` named ``time``."""
@@ -650,18 +626,3 @@ class HistoricalQuotes(_Historic):
         """Quotes from a DataFrame with bid/ask price columns (``bid``, ``bid_price``, ...) and
         optional amount columns (``bid_size``, ``bid_amount``, ...)."""
         return cls._from_frame(df, _Origin(source, "frame"), time_column, time_unit)
-
-    @classmethod
-    def from_csv(cls, path: PathLike, *, time_column: str | None = None, time_unit: str | None = None,
-                 **read_csv_kwargs: Any) -> HistoricalQuotes:
-        """Quotes from a CSV file; bad rows are 1-based data rows, not counting the header line."""
-        from barter.data import _readers
-        frame = _readers.read_csv(path, read_csv_kwargs)
-        return cls._from_frame(frame, _Origin(str(path), "csv"), time_column, time_unit)
-
-    @classmethod
-    def _from_frame(cls, df: pd.DataFrame, origin: _Origin, time_column: str | None,
-                    time_unit: str | None) -> HistoricalQuotes:
-        from barter.data import _readers
-        cols = _readers.frame_columns(df, origin, _QUOTE_FIELDS, time_column, time_unit)
-        return _trusted(cls, source=origin.source, **_validated(cols, origin, _QUOTE_FIELDS, _check_quotes))

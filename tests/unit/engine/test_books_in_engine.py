@@ -172,3 +172,15 @@ def test_a_gap_hides_the_book_until_the_next_snapshot(data_dir: Path) -> None:
     assert "gap" in statuses[1].reason or "follow" in statuses[1].reason
     # the strategy saw the book up to the gap and never after it (no snapshot comes again)
     assert len(seen) < len(seen_full) and seen == seen_full[:len(seen)]
+
+
+def test_quotes_from_csv_find_their_columns_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "quotes.csv"
+    path.write_text("time,Bid,bid_size,ASK,ask_qty\n2024-01-01T00:00:00Z,100,1,100.5,3\n"
+                    "2024-01-01T00:00:01Z,101,2,101.5,1\n2024-01-01T00:00:02Z,102,1,101.9,1\n")
+    with pytest.raises(DataError, match=r"row 3.*bid must be < ask"):
+        HistoricalQuotes.from_csv(path)
+    path.write_text("\n".join(path.read_text().splitlines()[:3]) + "\n")
+    q = HistoricalQuotes.from_csv(path)
+    assert q.bid_price.tolist() == [100.0, 101.0] and q.ask_amount.tolist() == [3.0, 1.0]
+    assert q.mid_price[0] == 100.125 and len(q) == 2 and "quotes.csv" in repr(q)
