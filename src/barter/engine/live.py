@@ -34,7 +34,10 @@ if TYPE_CHECKING:
     from barter.engine.engine import Engine, Trader
 
 
-def _fields(event: MarketEvent) -> tuple[int, float, float, float, float, float, int]:
+Fields = tuple[int, float, float, float, float, float, int]  # kind, the five columns, side
+
+
+def _fields(event: MarketEvent) -> Fields:
     """The event as the core's columns (see ``barter.engine.tape.columns``)."""
     kind = event.kind
     if isinstance(kind, Candle):
@@ -45,7 +48,7 @@ def _fields(event: MarketEvent) -> tuple[int, float, float, float, float, float,
     return TRADE, kind.price, kind.price, kind.price, kind.price, kind.amount, int(kind.side or 0)
 
 
-def _book_fields(book: OrderBook) -> Optional[tuple[int, float, float, float, float, float, int]]:
+def _book_fields(book: OrderBook) -> Optional[Fields]:
     """A valid L2 book's top level as a BOOK event (None while one side is empty: no price)."""
     bid, ask = book.best_bid, book.best_ask
     if bid is None or ask is None:
@@ -61,11 +64,21 @@ class _Books:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.manager = BookManager()
+        self.kept: set[Any] = set()  # markets with a book
+
+    def fields(self, trader: Trader, event: MarketEvent) -> tuple[Optional[Fields], Optional[OrderBook]]:
+        """The event's columns for the core and, for an L2 event, the market's book; no columns
+        while that book is not valid (or has an empty side): nothing a strategy may see."""
+        if not isinstance(event.kind, (OrderBookL2Snapshot, OrderBookL2Update)):
+            return _fields(event), None
+        book = self.apply(trader, event)
+        return (None, None) if book is None else (_book_fields(book), book)
 
     def apply(self, trader: Trader, event: MarketEvent) -> Optional[OrderBook]:
         """Apply an L2 event; the market's book when it is valid after it, else None."""
-        if trader.market not in self.manager.markets:
-            self.manager.add(trader.market, getattr(trader, "book_rules", None))
+        if trader.market not in self.kept:  # rules from the exchange (a ConfigError if it has none)
+            self.manager.add(trader.market)
+            self.kept.add(trader.market)
         served = False
         for out in self.manager.process(event):
             if isinstance(out, BookStatusEvent):
@@ -104,14 +117,9 @@ async def run_live(engine: Engine) -> None:
                 if core.interrupt and engine.drain_at(last):
                     stopped.set()
                     return
-                fields = _fields(event) if not _is_l2(event) else None
-                dispatcher.view.book = None
+                fields, dispatcher.view.book = books.fields(trader, event)
                 if fields is None:
-                    book = books.apply(trader, event)
-                    fields = None if book is None else _book_fields(book)
-                    if fields is None:
-                        continue  # not valid yet (or one-sided): nothing a strategy may see
-                    dispatcher.view.book = book
+                    continue
                 value = dispatcher.process(mid, last, *fields)
                 engine.events += 1
                 if engine.record_equity:
@@ -142,10 +150,6 @@ async def run_live(engine: Engine) -> None:
         engine.elapsed_s = time.perf_counter() - started
         engine.time_ns = np.asarray(times, dtype=np.int64)
         engine.equity = np.asarray(equity, dtype=np.float64)
-
-
-def _is_l2(event: MarketEvent) -> bool:
-    return isinstance(event.kind, (OrderBookL2Snapshot, OrderBookL2Update))
 
 
 def _acceptable(engine: Engine, trader: Trader, event: Any, last: int | None) -> bool:
