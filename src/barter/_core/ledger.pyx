@@ -442,7 +442,6 @@ cdef inline int _book(Ledger self, int mid, int64_t t, double qty, double price,
     # computed and one is selected. Opening, closing, flipping, growing the buffer and every
     # refusal go through _check/_apply, which name the first bad value.
     cdef Holding* h
-    cdef LedgerFill* f
     cdef int64_t nf
     cdef int code
     cdef double q, aq, aqty, nq, avg, r
@@ -481,20 +480,7 @@ cdef inline int _book(Ledger self, int mid, int64_t t, double qty, double price,
     h.quantity = nq
     h.mark = price
     h.update_time_ns = t
-    f = &self._fills[nf]
-    f.market_id = mid
-    f.time_ns = t
-    f.quantity = qty
-    f.price = price
-    f.fee = fee
-    f.realised = r
-    f.position_id = h.position_id
-    f.prev_fill = h.last_fill
-    h.last_fill = nf
-    h.realised += r
-    h.fees += fee
-    self.n_fills = nf + 1
-    return OK
+    return _record(self, mid, t, qty, price, fee, r)  # room checked above: it never grows here
 
 @cython.cdivision(True)  # only called with b = |q| + |qty| > 0 (_book: qty != 0)
 cdef inline double _div(double a, double b) noexcept nogil:
