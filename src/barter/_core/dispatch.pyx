@@ -90,6 +90,17 @@ cdef class Signal:
         return f"Signal({{{inner}}})"
 
 
+cdef enum:
+    # Kinds from here on (2 L1 quote, 3 L2 book; barter.data.event) carry a quote in the columns:
+    # open bid price, high ask price, low bid amount, volume ask amount, close the weighted mid.
+    FIRST_QUOTE_KIND = 2
+
+
+cdef inline double _quoted(MarketView view, double column):
+    """A quote column of a quote or book event; NaN for candles and trades."""
+    return column if view.kind >= FIRST_QUOTE_KIND else NAN
+
+
 @cython.final
 cdef class MarketView:
     """A read-only view of the market event being processed, reused for every event.
@@ -109,19 +120,19 @@ cdef class MarketView:
 
     @property
     def bid_price(self):
-        return self.open if self.kind >= 2 else NAN
+        return _quoted(self, self.open)
 
     @property
     def ask_price(self):
-        return self.high if self.kind >= 2 else NAN
+        return _quoted(self, self.high)
 
     @property
     def bid_amount(self):
-        return self.low if self.kind >= 2 else NAN
+        return _quoted(self, self.low)
 
     @property
     def ask_amount(self):
-        return self.volume if self.kind >= 2 else NAN
+        return _quoted(self, self.volume)
 
     @property
     def amount(self):
@@ -421,10 +432,10 @@ cdef class Dispatcher:
         cdef double value
         if mid < 0 or mid >= self.pf.n_markets:
             raise IndexError(f"market id must be in [0, {self.pf.n_markets}), was {mid}")
-        for x in (open, high, close, low if kind < 2 else 1.0):  # a quote's low is its bid amount
+        for x in (open, high, close, low if kind < FIRST_QUOTE_KIND else 1.0):  # a quote's low is its bid amount
             if not (isfinite(x) and x > 0.0):
                 raise ValueError(f"prices must be finite and > 0, got {open!r}, {high!r}, {low!r}, {close!r}")
-        if kind >= 2 and not (isfinite(low) and low >= 0.0 and isfinite(volume) and volume >= 0.0):
+        if kind >= FIRST_QUOTE_KIND and not (isfinite(low) and low >= 0.0 and isfinite(volume) and volume >= 0.0):
             raise ValueError(f"quote amounts must be finite and >= 0, got {low!r}, {volume!r}")
         view.time_ns, view.open, view.high, view.low, view.close = time_ns, open, high, low, close
         view.volume, view.side = volume, side
