@@ -53,8 +53,7 @@ def _book_fields(book: OrderBook) -> Optional[Fields]:
     bid, ask = book.best_bid, book.best_ask
     if bid is None or ask is None:
         return None
-    l1 = OrderBookL1(bid[0], bid[1], ask[0], ask[1])
-    return BOOK, bid[0], ask[0], bid[1], l1.volume_weighted_mid_price, ask[1], 0
+    return BOOK, bid[0], ask[0], bid[1], book.micro_price, ask[1], 0  # the seed's weighted mid
 
 
 class _Books:
