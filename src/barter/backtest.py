@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
 import numpy as np
 
 from barter.data.historic import HistoricalCandles, HistoricalQuotes, HistoricalTrades
+from barter.data.historic_book import HistoricalBook
 from barter.engine.engine import Engine, Trader
 from barter.errors import ConfigError
 from barter.execution.events import Fees
@@ -32,12 +33,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 # pandas is imported only where a table is asked for: ``import barter`` stays light.
-DataLike = Union[HistoricalCandles, HistoricalTrades, HistoricalQuotes, "pd.DataFrame", str, Path]
+DataLike = Union[HistoricalCandles, HistoricalTrades, HistoricalQuotes, HistoricalBook, "pd.DataFrame", str, Path]
+Feed = Union[HistoricalCandles, HistoricalTrades, HistoricalQuotes, HistoricalBook]
 
 
-def load(data: DataLike) -> Union[HistoricalCandles, HistoricalTrades, HistoricalQuotes]:
+def load(data: DataLike) -> Feed:
     """Historic candles from a DataFrame or a CSV/Parquet/JSON path; feeds pass through."""
-    if isinstance(data, (HistoricalCandles, HistoricalTrades, HistoricalQuotes)):
+    if isinstance(data, (HistoricalCandles, HistoricalTrades, HistoricalQuotes, HistoricalBook)):
         return data
     pandas = sys.modules.get("pandas")  # a DataFrame implies pandas is already imported
     if pandas is not None and isinstance(data, pandas.DataFrame):

@@ -1,5 +1,5 @@
 cimport cython
-from libc.stdint cimport int64_t
+from libc.stdint cimport int8_t, int64_t
 
 
 cdef enum:
@@ -26,6 +26,8 @@ cdef class OrderBook:
     cdef Ladder sides[2]           # by BookSide
     cdef readonly int64_t updates, missing_deletes
     cdef int set_level(self, int side, double price, double size) except -1 nogil
+    cdef int apply_message(self, bint snapshot, const int8_t* sides, const double* prices,
+                           const double* sizes, Py_ssize_t n) except -1 nogil
     cdef double best_price(self, int side) noexcept nogil
     cdef double best_size(self, int side) noexcept nogil
     cdef bint crossed(self) noexcept nogil

@@ -50,6 +50,14 @@ class OrderBook:
         first; on a bad one nothing is applied. If given, ``best_bid[i]``/``best_ask[i]`` receive
         the best prices after update ``i`` (NaN while a side is empty). Returns the number of
         updates after which the book was crossed."""
+    def replay_messages(self, start: npt.NDArray[np.int64], snapshot: npt.NDArray[np.int8],
+                        sides: npt.NDArray[np.int8], prices: npt.NDArray[np.float64],
+                        sizes: npt.NDArray[np.float64], top: npt.NDArray[np.float64]) -> int:
+        """Apply messages in order without the GIL: message ``i`` is the updates
+        ``start[i]:start[i + 1]`` (a snapshot when ``snapshot[i]``, which replaces the book first).
+        ``top[i]`` receives (best bid, bid size, best ask, ask size, micro-price) after message ``i``
+        (NaN prices while a side is empty). Every update is checked first. Returns the first
+        message after which the book was crossed, or -1; the messages after it are not applied."""
     def truncate(self, side: int, depth: int) -> int:
         """Drop the levels of ``side`` beyond the best ``depth``. Returns the number dropped."""
     def clear(self) -> None:

@@ -262,6 +262,48 @@ cdef class OrderBook:
                 crossed += self.crossed()
         return crossed
 
+    cdef int apply_message(self, bint snapshot, const int8_t* sides, const double* prices,
+                           const double* sizes, Py_ssize_t n) except -1 nogil:
+        """One exchange message of checked levels: a snapshot replaces the book first."""
+        cdef Py_ssize_t i
+        if snapshot:
+            self.sides[BID].n = 0
+            self.sides[ASK].n = 0
+        for i in range(n):
+            self.set_level(sides[i], prices[i], sizes[i])
+        return 0
+
+    @cython.boundscheck(False)  # every index is < the lengths checked first
+    @cython.wraparound(False)
+    def replay_messages(self, const int64_t[::1] start, const int8_t[::1] snapshot, const int8_t[::1] sides,
+                        const double[::1] prices, const double[::1] sizes, double[:, ::1] top):
+        """Apply messages in order without the GIL: message ``i`` is the updates
+        ``start[i]:start[i + 1]`` (a snapshot when ``snapshot[i]``, which replaces the book first).
+        ``top[i]`` receives (best bid, bid size, best ask, ask size, micro-price) after message ``i``
+        (NaN prices while a side is empty). Returns the first message after which the book was
+        crossed, or -1; the messages after it are not applied."""
+        cdef Py_ssize_t i, n = snapshot.shape[0], crossed = -1
+        _check_batch(sides, prices, sizes)
+        if start.shape[0] != n + 1 or top.shape[0] < n or top.shape[1] != 5:
+            raise ValueError(f"need {n + 1} starts and a ({n}, 5) top, got {start.shape[0]} and "
+                             f"({top.shape[0]}, {top.shape[1]})")
+        for i in range(n):
+            if not (0 <= start[i] <= start[i + 1] <= sides.shape[0]):
+                raise ValueError(f"message {i}: starts must rise within the {sides.shape[0]} updates")
+        with nogil:
+            for i in range(n):
+                self.apply_message(snapshot[i], &sides[start[i]], &prices[start[i]], &sizes[start[i]],
+                                   start[i + 1] - start[i])
+                top[i, 0] = self.best_price(BID)
+                top[i, 1] = self.best_size(BID)
+                top[i, 2] = self.best_price(ASK)
+                top[i, 3] = self.best_size(ASK)
+                top[i, 4] = self.micro()
+                if self.crossed():
+                    crossed = i
+                    break
+        return crossed
+
     def truncate(self, int side, Py_ssize_t depth):
         """Drop the levels of ``side`` beyond the best ``depth`` (an exchange that keeps only that
         many, e.g. Kraken). Returns the number dropped."""

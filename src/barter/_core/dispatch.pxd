@@ -1,5 +1,5 @@
 cimport cython
-from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
 
 
 cdef enum:
@@ -34,6 +34,13 @@ cdef struct Feed:
     const int8_t* side            # NULL: unknown
     const int8_t* decisions       # NULL: none precomputed
     const double* strength        # NULL: 1.0
+    # An L2 book feed (kind BOOK): row r's level updates are level_start[r] .. level_start[r + 1] - 1,
+    # a snapshot (the book replaced first) where snapshot[r]; level_start is NULL for other feeds.
+    const int64_t* level_start
+    const int8_t* snapshot
+    const int8_t* level_side
+    const double* level_price
+    const double* level_size
     Py_ssize_t length, row        # rows, and the next row to process
 
 
@@ -45,8 +52,12 @@ cdef class Tape:
     cdef list arrays
     cdef readonly list markets
     cdef int* kinds
+    cdef list books                 # per market: its OrderBook (book feeds) or None
+    cdef list hooks                 # per market: what takes a book row while the market is active
+    cdef uint8_t* active            # per market: its execution has orders or watched levels
     cdef int32_t last_mid           # the market and time of the last event merged (-1: none yet)
     cdef int64_t last_t
     cdef uint64_t tied              # (2..64 markets) bit m: market m's next event was at last_t
     cdef _set(self, int32_t m, tuple cols, decisions, strength)
+    cdef _set_book(self, int32_t m, tuple levels)
     cdef const void* _pointer(self, array, dtype, Py_ssize_t n, str name) except? NULL

@@ -5,6 +5,7 @@ import numpy.typing as npt
 
 from barter.data.event import MarketEvent
 from barter.decision import Decision
+from barter._core.book import OrderBook
 from barter._core.position import PortfolioCore
 
 class Signal:
@@ -65,8 +66,17 @@ class Tape:
     markets: list[Any]
     def __init__(self, markets: list[Any], kinds: Sequence[int],
                  columns: list[tuple[Any, Any, Any, Any, Any, Any, Optional[Any]]],
-                 decisions: Optional[list[Any]] = None, strength: Optional[list[Any]] = None) -> None: ...
+                 decisions: Optional[list[Any]] = None, strength: Optional[list[Any]] = None,
+                 books: Optional[list[Optional[tuple[Any, Any, Any, Any, Any]]]] = None) -> None: ...
     def rewind(self) -> None: ...
+    def book(self, m: int) -> Optional[OrderBook]:
+        """Market ``m``'s ``OrderBook`` (book feeds), or None."""
+    def set_hook(self, m: int, hook: Optional[Callable[[int], Any]]) -> None:
+        """``hook(row)`` takes market ``m``'s book rows while the market is active, and applies each
+        itself (``apply_row``)."""
+    def set_active(self, m: int, flag: bool) -> None: ...
+    def apply_row(self, m: int, row: int) -> None:
+        """Apply market ``m``'s book row ``row`` to its book."""
 
 class Dispatcher:
     """The loop's per-event work for events arriving one at a time (live and paper trading)."""

@@ -11,9 +11,10 @@ Python runs per event at all and the loop releases the GIL.
 """
 cimport cython
 from libc.math cimport NAN, isfinite, isnan
-from libc.stdint cimport int8_t, int32_t, int64_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
 
+from barter._core.book cimport OrderBook
 from barter._core.position cimport PortfolioCore, portfolio_mark, portfolio_observe
 
 import numpy as np
@@ -158,26 +159,37 @@ cdef class Tape:
     merge picks, at each step, the market whose next event is earliest (ties: the lower market id),
     so the order is the stable merge of the feeds, and nothing is copied: a market's columns are
     read in place. ``decisions[m]`` (int8 masks) and ``strength[m]`` are optional, per market.
+
+    ``books[m]``, for an L2 book feed (kind 3), is its messages' level updates ``(start, snapshot,
+    side, price, size)`` (see ``barter.data.HistoricalBook``): ``run_strategies`` applies row r's
+    updates to the market's ``OrderBook`` (``book(m)``) before the strategy sees the row, or, while
+    the market is ``set_active``, hands the row to its hook (``set_hook``), which applies it.
     """
 
-    def __init__(self, list markets, kinds, list columns, list decisions=None, list strength=None):
+    def __init__(self, list markets, kinds, list columns, list decisions=None, list strength=None,
+                 list books=None):
         cdef int32_t m
         self.n_markets = len(markets)
         if self.n_markets < 1 or len(columns) != self.n_markets or len(kinds) != self.n_markets:
             raise ValueError(f"need columns and a kind for each of {self.n_markets} markets (at least one)")
         self.feeds = <Feed*> calloc(self.n_markets, sizeof(Feed))
         self.kinds = <int*> calloc(self.n_markets, sizeof(int))
-        if self.feeds == NULL or self.kinds == NULL:
+        self.active = <uint8_t*> calloc(self.n_markets, sizeof(uint8_t))
+        if self.feeds == NULL or self.kinds == NULL or self.active == NULL:
             raise MemoryError()
         self.markets, self.arrays, self.length = markets, [], 0
+        self.books, self.hooks = [None] * self.n_markets, [None] * self.n_markets
         for m in range(self.n_markets):
             self.kinds[m] = kinds[m]
             self._set(m, columns[m], decisions[m] if decisions else None, strength[m] if strength else None)
+            if books and books[m] is not None:
+                self._set_book(m, books[m])
             self.length += self.feeds[m].length
 
     def __dealloc__(self):
         free(self.feeds)
         free(self.kinds)
+        free(self.active)
 
     cdef _set(self, int32_t m, tuple cols, decisions, strength):
         cdef Feed* f = &self.feeds[m]
@@ -192,6 +204,44 @@ cdef class Tape:
         f.side = <const int8_t*> self._pointer(side, np.int8, f.length, "side")
         f.decisions = <const int8_t*> self._pointer(decisions, np.int8, f.length, "decisions")
         f.strength = <const double*> self._pointer(strength, np.float64, f.length, "strength")
+
+    cdef _set_book(self, int32_t m, tuple levels):
+        cdef Feed* f = &self.feeds[m]
+        start, snapshot, side, price, size = levels
+        n = len(side)
+        if len(start) != f.length + 1 or (f.length and (start[0] != 0 or start[f.length] != n)):
+            raise ValueError(f"market {m}: need {f.length + 1} level starts from 0 to {n}")
+        f.level_start = <const int64_t*> self._pointer(start, np.int64, f.length + 1, "level start")
+        f.snapshot = <const int8_t*> self._pointer(snapshot, np.int8, f.length, "snapshot")
+        f.level_side = <const int8_t*> self._pointer(side, np.int8, n, "level side")
+        f.level_price = <const double*> self._pointer(price, np.float64, n, "level price")
+        f.level_size = <const double*> self._pointer(size, np.float64, n, "level size")
+        if f.level_start == NULL:  # no rows: nothing to apply
+            return
+        if np.any(np.diff(np.asarray(start)) < 0):
+            raise ValueError(f"market {m}: level starts must not decrease")
+        self.books[m] = OrderBook()
+
+    def book(self, int32_t m):
+        """Market ``m``'s ``OrderBook`` (book feeds), or None."""
+        return self.books[m]
+
+    def set_hook(self, int32_t m, hook):
+        """``hook(row)`` takes market ``m``'s book rows while the market is active, and applies
+        each itself (``apply_row``)."""
+        self.hooks[m] = hook
+
+    def set_active(self, int32_t m, bint flag):
+        if flag and self.hooks[m] is None:
+            raise ValueError(f"market {m} has no hook to take its rows")
+        self.active[m] = flag
+
+    def apply_row(self, int32_t m, Py_ssize_t row):
+        """Apply market ``m``'s book row ``row`` to its book."""
+        cdef Feed* f = &self.feeds[m]
+        if f.level_start == NULL or not 0 <= row < f.length:
+            raise IndexError(f"market {m} has no book row {row}")
+        _apply_row(<OrderBook> self.books[m], f, row)
 
     cdef const void* _pointer(self, array, dtype, Py_ssize_t n, str name) except? NULL:
         """The data of ``array`` (C-contiguous, ``dtype``, ``n`` rows), kept alive by the tape."""
@@ -208,8 +258,17 @@ cdef class Tape:
         cdef int32_t m
         for m in range(self.n_markets):
             self.feeds[m].row = 0
+            if self.books[m] is not None:
+                self.books[m].clear()
         self.last_mid = -1
         self.tied = 0
+
+
+cdef inline int _apply_row(OrderBook book, const Feed* f, Py_ssize_t row) except -1 nogil:
+    """A book row's level updates (checked when the HistoricalBook was built)."""
+    cdef int64_t lo = f.level_start[row]
+    return book.apply_message(f.snapshot[row], &f.level_side[lo], &f.level_price[lo], &f.level_size[lo],
+                              f.level_start[row + 1] - lo)
 
 
 cdef inline int32_t _next(Tape tape) noexcept nogil:
@@ -307,6 +366,17 @@ cdef inline void _load(MarketView view, Tape tape, const Feed* f, Py_ssize_t row
         view.market_id = mid
         view.market = tape.markets[mid]
         view.kind = tape.kinds[mid]
+        view.book = tape.books[mid]
+
+
+cdef inline int _book_row(Tape tape, const Feed* f, Py_ssize_t row, int32_t mid) except -1:
+    """Bring market ``mid``'s book to row ``row``: in the core, or through the hook of an active
+    market (its execution needs to see the row)."""
+    if tape.active[mid]:
+        tape.hooks[mid](row)
+    else:
+        _apply_row(<OrderBook> tape.books[mid], f, row)
+    return 0
 
 
 def _check_outputs(equity, times, Tape tape):
@@ -391,6 +461,8 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
                 break
             f.row += 1
             _load(view, tape, f, row, mid)
+            if f.level_start != NULL:
+                _book_row(tape, f, row, mid)
             _step(pf, view, callbacks[mid], emit, &value)
             if equity is not None:
                 equity[i] = value

@@ -1,5 +1,5 @@
 cimport cython
-from libc.stdint cimport INT64_MIN, int32_t, int64_t
+from libc.stdint cimport INT64_MIN, int32_t, int64_t, uint8_t
 
 from barter._core.stats cimport EquityCurve, TradeSummary, equity_catch_up, equity_push
 
@@ -97,6 +97,9 @@ cdef class PortfolioCore:
     cdef Py_ssize_t cap_exits
     cdef readonly Py_ssize_t n_refused
     cdef public bint interrupt      # set by Python when a command waits; checked before each event
+    cdef uint8_t* routed            # per market: orders go to executions[mid] instead of fill()
+    cdef uint8_t* in_flight         # per market: an order is at its venue; no new order meanwhile
+    cdef list executions
 
     cdef int on_signal(self, int32_t mid, const double* strengths, double price, int64_t t) except -1 nogil
     cdef int fill(self, int32_t mid, int decision, double quantity, double price, int64_t t) except -1 nogil

@@ -8,7 +8,7 @@ Everything here runs without the GIL except the optional Python order hook.
 """
 cimport cython
 from libc.math cimport floor, isfinite, isnan
-from libc.stdint cimport INT64_MAX, INT64_MIN, int32_t, int64_t
+from libc.stdint cimport INT64_MAX, INT64_MIN, int32_t, int64_t, uint8_t
 from libc.stdlib cimport calloc, free, realloc
 
 from barter._core.stats cimport (EquityCurve, TradeSummary, equity_catch_up, equity_init, equity_state,
@@ -56,6 +56,10 @@ cdef class PortfolioCore:
     order_hook : callable or None
         ``hook(market_id, decision, strength, price, time_ns) -> quantity | None`` replacing the
         compiled DefaultAllocator + DefaultRisk; None (vetoed) or 0 refuses the order.
+
+    A market given an execution with ``route`` sends its orders there instead of filling them at
+    the signal's price; the execution books its fills with ``apply_fill``. While the market has an
+    order in flight (``set_in_flight``) its signals and force exits make no new order.
     """
 
     def __cinit__(self, int n_markets, double starting_cash, fee_rates, double order_value,
@@ -80,9 +84,13 @@ cdef class PortfolioCore:
         self.first_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
         self.last_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
         self.flat_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
+        self.routed = <uint8_t*> calloc(n_markets, sizeof(uint8_t))
+        self.in_flight = <uint8_t*> calloc(n_markets, sizeof(uint8_t))
+        self.executions = [None] * n_markets
         if (self.positions == NULL or self.fee_rates == NULL or self.market_stats == NULL
                 or self.market_curves == NULL or self.realised == NULL or self.first_ns == NULL
-                or self.last_ns == NULL or self.flat_ns == NULL):
+                or self.last_ns == NULL or self.flat_ns == NULL or self.routed == NULL
+                or self.in_flight == NULL):
             raise MemoryError()
         for i in range(n_markets):
             exchange, slippage, network = fee_rates[i]
@@ -113,6 +121,8 @@ cdef class PortfolioCore:
         free(self.first_ns)
         free(self.last_ns)
         free(self.flat_ns)
+        free(self.routed)
+        free(self.in_flight)
         free(self.fills)
         free(self.exits)
 
@@ -123,6 +133,8 @@ cdef class PortfolioCore:
         cdef Position* p = &self.positions[mid]
         cdef int decision
         cdef double strength, quantity
+        if self.in_flight[mid]:
+            return 0  # the market's last order is still at its venue
         if p.is_open:
             if p.side > 0 and not isnan(strengths[CLOSE_LONG]):
                 decision = CLOSE_LONG
@@ -149,6 +161,10 @@ cdef class PortfolioCore:
             quantity *= strength if decision == LONG else -strength
         if quantity == 0.0 or not isfinite(quantity):
             self.n_refused += 1  # e.g. the order value buys less than one lot
+            return 0
+        if self.routed[mid]:
+            with gil:
+                self.executions[mid](mid, decision, quantity, price, t)
             return 0
         return self.fill(mid, decision, quantity, price, t)
 
@@ -274,11 +290,33 @@ cdef class PortfolioCore:
         or risk. Returns False when no position is open."""
         self._check_mid(mid)
         cdef Position* p = &self.positions[mid]
-        if not p.is_open:
+        cdef int decision = CLOSE_LONG if p.side > 0 else CLOSE_SHORT
+        cdef int64_t t = p.update_time_ns if time_ns < 0 else time_ns
+        if not p.is_open or self.in_flight[mid]:
             return False
-        self.fill(mid, CLOSE_LONG if p.side > 0 else CLOSE_SHORT, -p.quantity,
-                  p.current_symbol_price, p.update_time_ns if time_ns < 0 else time_ns)
+        if self.routed[mid]:
+            self.executions[mid](mid, decision, -p.quantity, p.current_symbol_price, t)
+        else:
+            self.fill(mid, decision, -p.quantity, p.current_symbol_price, t)
         return True
+
+    def route(self, int32_t mid, execution):
+        """Send market ``mid``'s orders to ``execution(mid, decision, quantity, price, time_ns)``
+        (quantity signed, price the signal's) instead of filling them; None fills them again."""
+        self._check_mid(mid)
+        if execution is not None and not callable(execution):
+            raise TypeError(f"execution must be callable, was {type(execution).__name__}")
+        self.executions[mid] = execution
+        self.routed[mid] = execution is not None
+
+    def set_in_flight(self, int32_t mid, bint flag):
+        """Mark market ``mid`` as having an order at its venue (no new order until cleared)."""
+        self._check_mid(mid)
+        self.in_flight[mid] = flag
+
+    def is_in_flight(self, int32_t mid):
+        self._check_mid(mid)
+        return bool(self.in_flight[mid])
 
     def apply_fill(self, int32_t mid, int decision, double quantity, double price, int64_t time_ns,
                    fees):

@@ -4,8 +4,9 @@ from barter.data.book import BookDelta, BookSnapshot, BookStatus, SequencedBook
 from barter.data.default import default_candles
 from barter.data.event import Candle, MarketEvent, Trade
 from barter.data.historic import HistoricalCandles, HistoricalQuotes, HistoricalTrades
+from barter.data.historic_book import HistoricalBook
 from barter.data.resample import CandleAggregator, interval_ns, resample
 
 __all__ = ["BookDelta", "BookSide", "BookSnapshot", "BookStatus", "Candle", "CandleAggregator", "OrderBook",
-           "SequencedBook", "HistoricalCandles", "HistoricalQuotes", "HistoricalTrades", "MarketEvent", "Trade",
+           "SequencedBook", "HistoricalBook", "HistoricalCandles", "HistoricalQuotes", "HistoricalTrades", "MarketEvent", "Trade",
            "default_candles", "interval_ns", "resample"]
