@@ -69,6 +69,8 @@ class Tape:
                  decisions: Optional[list[Any]] = None, strength: Optional[list[Any]] = None,
                  books: Optional[list[Optional[tuple[Any, Any, Any, Any, Any]]]] = None) -> None: ...
     def rewind(self) -> None: ...
+    def next_row(self, m: int) -> int:
+        """Market ``m``'s next row to process (its rows processed so far)."""
     def book(self, m: int) -> Optional[OrderBook]:
         """Market ``m``'s ``OrderBook`` (book feeds), or None."""
     def set_hook(self, m: int, hook: Optional[Callable[[int], Any]]) -> None:

@@ -222,6 +222,10 @@ cdef class Tape:
             raise ValueError(f"market {m}: level starts must not decrease")
         self.books[m] = OrderBook()
 
+    def next_row(self, int32_t m):
+        """Market ``m``'s next row to process (its rows processed so far)."""
+        return self.feeds[m].row
+
     def book(self, int32_t m):
         """Market ``m``'s ``OrderBook`` (book feeds), or None."""
         return self.books[m]

@@ -26,7 +26,7 @@ _TYPES: dict[str, type] = {cls.__name__: cls for cls in (
     Candle, Trade, MarketEvent, Fees, FillEvent, OrderEvent, Exchange, Instrument, Market, Balance, Position,
     StatisticConfig, SignalForceExit, events.SessionStart, events.SignalEvent, events.PositionUpdate,
     events.PositionNew, events.PositionExit, events.BalanceUpdate, events.CommandReply,
-    events.EngineError, events.OrderVetoed, OrderBookL1, BookStatusEvent)}
+    events.EngineError, events.OrderVetoed, events.OrderResult, OrderBookL1, BookStatusEvent)}
 _ENUMS: dict[str, type[IntEnum]] = {cls.__name__: cls for cls in (Decision, OrderType, InstrumentKind, Side,
                                                                    BookState)}
 

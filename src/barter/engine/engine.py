@@ -8,16 +8,19 @@ from __future__ import annotations
 import queue
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
 from barter._core.dispatch import Signal, run_decisions, run_strategies
+from barter.data.historic_book import HistoricalBook
 from barter.engine.commands import Command, ExitAllPositions, ExitPosition, FetchOpenPositions, Terminate
 from barter.engine.events import CommandReply, EngineError, SessionStart
+from barter.engine.desk import backtest_desks
 from barter.engine.stream import Emitter, as_listener
 from barter.engine.tape import build_tape
 from barter.errors import ConfigError, StrategyError, UnknownMarket
+from barter.execution.book_execution import BookExecution
 from barter.execution.simulated import SimulatedExecution
 from barter.instrument import Market
 from barter.portfolio.portfolio import Portfolio
@@ -33,14 +36,16 @@ PROGRESS_EVERY = 65_536  # events between progress calls: negligible next to the
 class Trader:
     """One market: its data, its strategy and its execution.
 
-    ``data``: ``HistoricalCandles``/``HistoricalTrades``/``HistoricalQuotes``, a DataFrame or a CSV/Parquet/JSON path
-    (loaded as candles), or an async iterable of ``MarketEvent`` (a live feed).
+    ``data``: ``HistoricalCandles``/``HistoricalTrades``/``HistoricalQuotes``/``HistoricalBook``, a DataFrame or a
+    CSV/Parquet/JSON path (loaded as candles), or an async iterable of ``MarketEvent`` (a live feed).
+    ``execution``: ``SimulatedExecution`` (fills at the event's price) or, for L2 book data,
+    ``BookExecution`` (orders walk the book).
     """
 
     market: Market
     data: Any
     strategy: Strategy
-    execution: SimulatedExecution = field(default_factory=SimulatedExecution)
+    execution: Union[SimulatedExecution, BookExecution] = field(default_factory=SimulatedExecution)
 
     def __post_init__(self) -> None:
         if not isinstance(self.market, Market):
@@ -55,6 +60,13 @@ class Trader:
         if not isinstance(self.strategy, PrecomputedSignals) and not callable(
                 getattr(self.strategy, "generate_signal", None)):
             raise ConfigError(f"{self.market}: strategy needs a generate_signal(market) method")
+        if not isinstance(self.execution, (SimulatedExecution, BookExecution)):
+            raise ConfigError(f"{self.market}: execution must be SimulatedExecution or BookExecution, "
+                              f"was {type(self.execution).__name__}")
+        if isinstance(self.execution, BookExecution) and not (
+                hasattr(self.data, "__aiter__") or isinstance(self.data, HistoricalBook)):
+            raise ConfigError(f"{self.market}: BookExecution needs an L2 book (HistoricalBook or a live feed), "
+                              f"got {type(self.data).__name__}")
 
 
 class Engine:
@@ -156,10 +168,13 @@ class Engine:
                   progress_every: int = PROGRESS_EVERY) -> None:
         core = self._start()
         precomputed = [t.strategy for t in self.traders if isinstance(t.strategy, PrecomputedSignals)]
-        compiled = self._emitter is None and self.on_error == "stop" and len(precomputed) == len(self.traders)
+        books = any(isinstance(t.execution, BookExecution) for t in self.traders)
+        compiled = (self._emitter is None and self.on_error == "stop" and not books
+                    and len(precomputed) == len(self.traders))
         tape = build_tape([t.data for t in self.traders], self.markets,
                           [s.decisions for s in precomputed] if compiled else None,
                           [s.strength for s in precomputed] if compiled else None)
+        desks = backtest_desks(self, tape)
         equity = np.empty(tape.length) if self.record_equity else None
         # one market's event times are its data's: no second array to fill
         single = len(self.traders) == 1
@@ -176,6 +191,11 @@ class Engine:
             else:
                 self.events = run_strategies(tape, core, self.callbacks(), equity, times, self._emitter,
                                              self.drain_at, hook, progress_every)
+            if desks:  # orders in flight when the data ended match against the last books
+                last = max((int(t.data.time_ns[tape.next_row(m) - 1]) for m, t in enumerate(self.traders)
+                            if tape.next_row(m)), default=0)
+                for desk in desks:
+                    desk.flush(last)
             if progress is not None:
                 progress(self.events, total)
         except Exception as exc:

@@ -3,8 +3,10 @@
 Per market event, as the seed's trader (SEED.md §6): the ``MarketEvent``; a ``SignalEvent`` if the
 strategy advised; a ``PositionUpdate`` if a position was open when marked; then for a fill the
 ``OrderEvent``, ``FillEvent``, ``PositionNew`` or ``PositionExit``, and ``BalanceUpdate``. Commands
-add ``SignalForceExit`` (then the same order/fill events) and ``CommandReply``. The stream starts
-with ``SessionStart``, which carries what a replay needs. Times are UNIX ns UTC.
+add ``SignalForceExit`` (then the same order/fill events) and ``CommandReply``. With book
+execution each order ends in an ``OrderResult``: after its fill events when it filled at the event
+that caused it, before them when it filled later (latency). The stream starts with
+``SessionStart``, which carries what a replay needs. Times are UNIX ns UTC.
 """
 from __future__ import annotations
 
@@ -100,6 +102,31 @@ class EngineError:
     policy: str
 
 
+@dataclass(frozen=True, slots=True)
+class OrderResult:
+    """How a market order ended at its simulated venue (``BookExecution``).
+
+    ``quantity`` was ordered and ``filled`` filled (signed base units: + buys), at ``price``, the
+    volume-weighted price over the levels taken (None when nothing filled). It was decided at
+    ``decided_ns`` and matched at ``arrival_ns``. ``in_step``: it was booked in the step of the
+    event that caused it (no latency), and its fill events come before this one; otherwise it was
+    booked at ``time_ns``, the first book message after its arrival, and its fill events follow.
+    ``status`` is the venue's (``filled``, ``expired``...) with its ``reason``.
+    """
+
+    time_ns: int
+    market: Market
+    decision: Decision
+    quantity: float
+    filled: float
+    price: Optional[float]
+    decided_ns: int
+    arrival_ns: int
+    in_step: bool
+    status: str
+    reason: str = ""
+
+
 Event = Union[SessionStart, MarketEvent, SignalEvent, SignalForceExit, PositionUpdate, OrderEvent, FillEvent,
-              PositionNew, PositionExit, BalanceUpdate, CommandReply, EngineError, OrderVetoed,
+              PositionNew, PositionExit, BalanceUpdate, CommandReply, EngineError, OrderVetoed, OrderResult,
               "BookStatusEvent"]

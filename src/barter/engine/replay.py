@@ -2,7 +2,8 @@
 
 Market events re-mark positions and feed the equity curves exactly as the loop did; fills are
 booked with their recorded fees. A ``SignalForceExit`` (from a command) closes the previous market
-event first, because the engine drains commands between events.
+event first, because the engine drains commands between events. An ``OrderResult`` booked after
+the event that caused it (latency) is its own point on the equity curves, with the fills after it.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Iterable, Optional
 
 from barter.data.event import Candle, MarketEvent
 from barter.data.exchange.events import OrderBookL1
-from barter.engine.events import CommandReply, Event, SessionStart
+from barter.engine.events import CommandReply, Event, OrderResult, SessionStart
 from barter.errors import DataError
 from barter.execution.events import FillEvent
 from barter.portfolio.portfolio import Portfolio
@@ -43,6 +44,9 @@ def replay(events: Iterable[Event]) -> Portfolio:
             pending = [mid, event.exchange_time_ns, False]
         elif isinstance(event, (SignalForceExit, CommandReply)):
             close_event()
+        elif isinstance(event, OrderResult) and not event.in_step:
+            close_event()
+            pending = [portfolio.market_id(event.market), event.time_ns, False]
         elif isinstance(event, FillEvent):
             core.apply_fill(portfolio.market_id(event.market), int(event.decision), event.quantity,
                             event.price, event.time_ns,

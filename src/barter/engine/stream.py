@@ -99,6 +99,11 @@ class Emitter:
         self.portfolio = portfolio
         self.listeners = listeners
         self.exits_seen = 0
+        self._deferred: list[Event] = []
+
+    def defer(self, event: Event) -> None:
+        """Publish ``event`` after the fills being booked now (see ``publish_fills``)."""
+        self._deferred.append(event)
 
     def publish(self, event: Event) -> None:
         for listener in self.listeners:
@@ -140,3 +145,6 @@ class Emitter:
                 self.publish(PositionExit(t, market, portfolio.exited_position(self.exits_seen)))
                 self.exits_seen += 1
             self.publish(BalanceUpdate(t, market, portfolio.balance))
+        deferred, self._deferred = self._deferred, []
+        for event in deferred:
+            self.publish(event)

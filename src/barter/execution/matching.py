@@ -46,12 +46,16 @@ class MatchingVenue:
         Feed and order latency, ns.
     queue : QueueRule
         How cancels move a resting order's queue position (PROPORTIONAL by default).
+    book : OrderBook, optional
+        A book kept up to date by its owner (the engine's, or a live ``BookManager``'s): the owner
+        calls ``arrive`` before it applies each message and ``book_changed`` after. Without it the
+        venue keeps its own book, fed by ``on_event``/``on_snapshot``/``on_delta``.
     """
 
     def __init__(self, fees: MakerTakerFees = MakerTakerFees(), latency: Latency = Latency(),
-                 queue: QueueRule = QueueRule.PROPORTIONAL) -> None:
+                 queue: QueueRule = QueueRule.PROPORTIONAL, book: Optional[OrderBook] = None) -> None:
         self.fees, self.latency, self.queue = fees, latency, QueueRule(queue)
-        self.book = OrderBook()
+        self.book = OrderBook() if book is None else book
         self.clock_ns = 0
         self._levels: tuple[dict[float, Level], dict[float, Level]] = ({}, {})  # watched, by BookSide
         self._open: dict[int, VenueOrder] = {}  # pending or resting
@@ -105,25 +109,52 @@ class MatchingVenue:
         Bad rows raise ``DataError`` (from the book) before the book changes."""
         self._before_event(time_ns)
         crossed = _book_rows(self.book.apply_snapshot, bids, asks)
-        self.clock_ns = time_ns
-        for side in (BID, ASK):
-            sizes = dict(zip(*(x.tolist() for x in self.book.depth(side))))
-            for price in list(self._levels[side]):
-                self._set_level(side, price, sizes.get(price, 0.0))
-        return self._after_book(time_ns, crossed)
+        return self._changed(time_ns, None, None, crossed)
 
     def on_delta(self, time_ns: int, bids: npt.ArrayLike, asks: npt.ArrayLike) -> list[Report]:
         """Apply one exchange message's changed levels (a size of 0 deletes the level). Bad rows
         raise ``DataError`` (from the book) before the book changes."""
         self._before_event(time_ns)
         crossed = _book_rows(self.book.apply_delta, bids, asks)  # checks every row first
-        self.clock_ns = time_ns
-        for side, rows in ((BID, bids), (ASK, asks)):
-            if self._levels[side]:  # only watched levels need more than the book's update
-                for price, size in np.asarray(rows, dtype=np.float64).reshape(-1, 2).tolist():
-                    if price in self._levels[side]:
-                        self._set_level(side, price, size)
-        return self._after_book(time_ns, crossed)
+        return self._changed(time_ns, bids, asks, crossed)
+
+    # -- a book kept by its owner -------------------------------------------------------------------
+
+    def arrive(self, time_ns: int) -> list[Report]:
+        """Before the owner applies a message at ``time_ns``: the orders and cancels arriving
+        before it are matched against the book as it stands."""
+        self._before_event(time_ns)
+        return self._drain()
+
+    def book_changed(self, time_ns: int, bids: Optional[npt.ArrayLike] = None,
+                     asks: Optional[npt.ArrayLike] = None) -> list[Report]:
+        """After the owner applied a message at ``time_ns`` (after ``arrive``): its changed
+        ``[price, size]`` rows, or None for a snapshot (every watched level is read again)."""
+        self._check_time(time_ns)
+        return self._changed(time_ns, bids, asks, self.book.is_crossed)
+
+    @property
+    def busy(self) -> bool:
+        """Orders open or in flight, or levels the user's takers consumed: the venue must see
+        every message (while not busy, an owner may skip ``arrive``/``book_changed``)."""
+        return bool(self._open or self._pending or self._levels[BID] or self._levels[ASK])
+
+    def _changed(self, t: int, bids: Optional[npt.ArrayLike], asks: Optional[npt.ArrayLike],
+                 crossed: bool) -> list[Report]:
+        """The book has taken a message: watched levels take their new sizes."""
+        self.clock_ns = t
+        if bids is None:  # a snapshot: every watched level
+            for side in (BID, ASK):
+                sizes = dict(zip(*(x.tolist() for x in self.book.depth(side))))
+                for price in list(self._levels[side]):
+                    self._set_level(side, price, sizes.get(price, 0.0))
+        else:
+            for side, rows in ((BID, bids), (ASK, asks)):
+                if self._levels[side]:  # only watched levels need more than the book's update
+                    for price, size in np.asarray(rows, dtype=np.float64).reshape(-1, 2).tolist():
+                        if price in self._levels[side]:
+                            self._set_level(side, price, size)
+        return self._after_book(t, crossed)
 
     def on_trade(self, time_ns: int, price: float, quantity: float, side: Optional[Side]) -> list[Report]:
         """A public trade; ``side`` is the aggressor's (SELL hits bids), None when unknown."""

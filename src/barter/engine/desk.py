@@ -1,0 +1,151 @@
+"""A market's orders at its simulated venue during a run (``BookExecution``).
+
+The portfolio core routes the market's orders here (``PortfolioCore.route``). Each becomes a market
+order at a ``MatchingVenue`` that shares the market's book; the venue's fills for it are booked back
+as one fill when it ends. Without latency that happens at once, inside the event's step, like any
+fill. With latency the order is in flight: the venue must see every book message from then on (the
+owner calls ``before``/``after`` around each message while ``busy``), and the fill is booked at the
+first message after the order's arrival, as its own point on the equity curves, with an
+``OrderResult`` before its fill events so a replay books it the same way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+import numpy as np
+
+from barter.decision import Decision
+from barter.engine.events import OrderResult
+from barter.execution.book_execution import BookExecution
+from barter.execution.matching_types import BookFill, BookOrder, OrderClosed
+from barter.instrument import Side
+
+if TYPE_CHECKING:
+    from barter._core.book import OrderBook
+    from barter.engine.engine import Engine
+
+
+@dataclass
+class _Order:
+    decision: int
+    quantity: float  # signed, as ordered
+    decided_ns: int
+    filled: float = 0.0
+    value: float = 0.0
+    fee: float = 0.0
+    fills: list[BookFill] = field(default_factory=list)
+
+
+class VenueDesk:
+    """Market ``mid``'s orders at a venue on ``book``; ``on_busy(flag)`` hears when the venue starts
+    or stops needing every book message."""
+
+    def __init__(self, engine: Engine, mid: int, execution: BookExecution, book: OrderBook,
+                 on_busy: Optional[Callable[[bool], Any]] = None) -> None:
+        self.engine, self.mid, self.execution = engine, mid, execution
+        self.market = engine.markets[mid]
+        self.venue = execution.venue(book)
+        self.core = engine.portfolio.core
+        self.orders: dict[int, _Order] = {}
+        self.on_busy = on_busy
+        self.core.route(mid, self)
+
+    @property
+    def busy(self) -> bool:
+        return self.venue.busy
+
+    def __call__(self, mid: int, decision: int, quantity: float, price: float, time_ns: int) -> None:
+        """An order from the portfolio core (a signal, or a force exit)."""
+        decided = time_ns + self.execution.latency.feed_ns
+        side = Side.BUY if quantity > 0 else Side.SELL
+        oid = self.venue.submit(BookOrder.market(side, abs(quantity)), decided)
+        self.orders[oid] = _Order(decision, quantity, decided)
+        self.core.set_in_flight(mid, True)
+        if self.execution.delay_ns == 0:
+            self._settle(self.venue.advance(decided), time_ns, in_step=True)
+        self._busy_changed()
+
+    def before(self, time_ns: int) -> None:
+        """Before a book message at ``time_ns`` is applied: orders that arrived earlier match."""
+        self._settle(self.venue.arrive(time_ns), time_ns, in_step=False)
+
+    def after(self, time_ns: int, bids: Any = None, asks: Any = None) -> None:
+        """After it was applied: its changed ``[price, size]`` rows (None for a snapshot)."""
+        self._settle(self.venue.book_changed(time_ns, bids, asks), time_ns, in_step=False)
+        self._busy_changed()
+
+    def flush(self, time_ns: int) -> None:
+        """At the end of a run (``time_ns``: its last event): orders still in flight arrive and
+        match against the last book."""
+        if not self.orders:
+            return
+        last = max(self.venue.clock_ns, max(o.decided_ns for o in self.orders.values())
+                   + self.execution.latency.order_ns)
+        self._settle(self.venue.advance(last), max(time_ns, last), in_step=False)
+
+    def _settle(self, reports: list, now: int, in_step: bool) -> None:
+        for report in reports:
+            order = self.orders[report.order_id]
+            if isinstance(report, BookFill):
+                order.filled += report.quantity
+                order.value += report.quantity * report.price
+                order.fee += report.fee
+            elif isinstance(report, OrderClosed):
+                del self.orders[report.order_id]
+                self._book(order, report, now, in_step)
+
+    def _book(self, order: _Order, closed: OrderClosed, now: int, in_step: bool) -> None:
+        """Book an ended order as one fill: before its fill events (and as its own equity point)
+        when it comes after the event that caused it, after them when it filled in that event."""
+        core, emitter = self.core, self.engine._emitter
+        core.set_in_flight(self.mid, False)
+        filled = order.filled if order.quantity > 0 else -order.filled
+        price = order.value / order.filled if order.filled > 0 else None
+        result = OrderResult(order.decided_ns if in_step else now, self.market, Decision(order.decision),
+                             order.quantity, filled, price, order.decided_ns, closed.time_ns, in_step,
+                             closed.status.name.lower(), closed.reason)
+        if emitter is not None and not in_step:
+            emitter.publish(result)
+        before = core.n_fills
+        if price is not None:
+            core.apply_fill(self.mid, order.decision, filled, price, closed.time_ns, (order.fee, 0.0, 0.0))
+        if in_step:  # the step publishes the fill; the result follows it
+            if emitter is not None:
+                emitter.defer(result)
+            return
+        if emitter is not None:
+            emitter.publish_fills(before)
+        core.observe(self.mid, now, price is not None)
+
+    def _busy_changed(self) -> None:
+        if self.on_busy is not None:
+            self.on_busy(self.venue.busy)
+
+
+def backtest_desks(engine: Engine, tape: Any) -> list[VenueDesk]:
+    """A desk for each trader with ``BookExecution`` (its data must be a ``HistoricalBook``); while
+    its venue is busy the tape hands the market's book rows to ``_row_hook``."""
+    desks = []
+    for mid, trader in enumerate(engine.traders):
+        if isinstance(trader.execution, BookExecution):
+            desk = VenueDesk(engine, mid, trader.execution, tape.book(mid),
+                             on_busy=lambda busy, m=mid: tape.set_active(m, busy))
+            tape.set_hook(mid, _row_hook(desk, tape, trader.data))
+            desks.append(desk)
+    return desks
+
+
+def _row_hook(desk: VenueDesk, tape: Any, data: Any) -> Callable[[int], None]:
+    def take(row: int) -> None:
+        t = int(data.time_ns[row])
+        desk.before(t)
+        tape.apply_row(desk.mid, row)
+        snapshot, side, price, size = data.levels(row)
+        if snapshot:
+            desk.after(t)
+        else:
+            bid = side == 0
+            desk.after(t, np.column_stack((price[bid], size[bid])), np.column_stack((price[~bid], size[~bid])))
+
+    return take
