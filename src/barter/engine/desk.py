@@ -11,6 +11,7 @@ first message after the order's arrival, as its own point on the equity curves, 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
@@ -39,16 +40,18 @@ class _Order:
 
 class VenueDesk:
     """Market ``mid``'s orders at a venue on ``book``; ``on_busy(flag)`` hears when the venue starts
-    or stops needing every book message."""
+    or stops needing every book message; ``valid()`` says whether the book may be traded on (a live
+    book resyncing may not: an order then is rejected)."""
 
     def __init__(self, engine: Engine, mid: int, execution: BookExecution, book: OrderBook,
-                 on_busy: Optional[Callable[[bool], Any]] = None) -> None:
+                 on_busy: Optional[Callable[[bool], Any]] = None,
+                 valid: Optional[Callable[[], bool]] = None) -> None:
         self.engine, self.mid, self.execution = engine, mid, execution
         self.market = engine.markets[mid]
         self.venue = execution.venue(book)
         self.core = engine.portfolio.core
         self.orders: dict[int, _Order] = {}
-        self.on_busy = on_busy
+        self.on_busy, self.valid = on_busy, valid
         self.core.route(mid, self)
 
     @property
@@ -58,6 +61,9 @@ class VenueDesk:
     def __call__(self, mid: int, decision: int, quantity: float, price: float, time_ns: int) -> None:
         """An order from the portfolio core (a signal, or a force exit)."""
         decided = time_ns + self.execution.latency.feed_ns
+        if self.valid is not None and not self.valid():
+            return self._publish(OrderResult(time_ns, self.market, Decision(decision), quantity, 0.0, None, decided,
+                                             decided, True, "rejected", "the book is not valid"))
         side = Side.BUY if quantity > 0 else Side.SELL
         oid = self.venue.submit(BookOrder.market(side, abs(quantity)), decided)
         self.orders[oid] = _Order(decision, quantity, decided)
@@ -118,6 +124,10 @@ class VenueDesk:
             emitter.publish_fills(before)
         core.observe(self.mid, now, price is not None)
 
+    def _publish(self, event: OrderResult) -> None:
+        if self.engine._emitter is not None:
+            self.engine._emitter.publish(event)
+
     def _busy_changed(self) -> None:
         if self.on_busy is not None:
             self.on_busy(self.venue.busy)
@@ -129,8 +139,7 @@ def backtest_desks(engine: Engine, tape: Any) -> list[VenueDesk]:
     desks = []
     for mid, trader in enumerate(engine.traders):
         if isinstance(trader.execution, BookExecution):
-            desk = VenueDesk(engine, mid, trader.execution, tape.book(mid),
-                             on_busy=lambda busy, m=mid: tape.set_active(m, busy))
+            desk = VenueDesk(engine, mid, trader.execution, tape.book(mid), on_busy=partial(tape.set_active, mid))
             tape.set_hook(mid, _row_hook(desk, tape, trader.data))
             desks.append(desk)
     return desks

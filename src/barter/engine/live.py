@@ -12,11 +12,14 @@ L1 quotes (``OrderBookL1``) drive traders directly. L2 snapshots and updates go 
 book (``BookManager``: the exchange's sequence rules and checksums); while the book is valid each
 one drives the trader as a book event (its top level, ``view.book`` the whole book), and its
 status changes (invalid, resynced) are published on the engine's stream. A book that is not valid
-is never shown to a strategy.
+is never shown to a strategy, and a ``BookExecution`` order on it is rejected. Orders of a trader
+with ``BookExecution`` walk that book (``barter.engine.desk``); orders in flight when the session
+ends match against the last book.
 """
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Optional
@@ -28,7 +31,9 @@ from barter._core.book import OrderBook
 from barter.data.event import BOOK, CANDLE, QUOTE, TRADE, Candle, MarketEvent, Trade
 from barter.data.exchange.books import BookManager, BookStatusEvent
 from barter.data.exchange.events import OrderBookL1, OrderBookL2Snapshot, OrderBookL2Update
+from barter.engine.desk import VenueDesk
 from barter.engine.events import EngineError
+from barter.execution.book_execution import BookExecution
 
 if TYPE_CHECKING:
     from barter.engine.engine import Engine, Trader
@@ -64,20 +69,40 @@ class _Books:
         self.engine = engine
         self.manager = BookManager()
         self.kept: set[Any] = set()  # markets with a book
+        self.desks: dict[int, VenueDesk] = {}
+        for mid, trader in enumerate(engine.traders):
+            if isinstance(trader.execution, BookExecution):
+                self._keep(trader.market)
+                entry = self.manager._entry(trader.market)
+                self.desks[mid] = VenueDesk(engine, mid, trader.execution, entry.book,
+                                            valid=partial(self.manager.is_valid, trader.market))
 
-    def fields(self, trader: Trader, event: MarketEvent) -> tuple[Optional[Fields], Optional[OrderBook]]:
+    def _keep(self, market: Any) -> None:
+        if market not in self.kept:  # rules from the exchange (a ConfigError if it has none)
+            self.manager.add(market)
+            self.kept.add(market)
+
+    def fields(self, mid: int, trader: Trader, event: MarketEvent) -> tuple[Optional[Fields], Optional[OrderBook]]:
         """The event's columns for the core and, for an L2 event, the market's book; no columns
-        while that book is not valid (or has an empty side): nothing a strategy may see."""
-        if not isinstance(event.kind, (OrderBookL2Snapshot, OrderBookL2Update)):
+        while that book is not valid (or has an empty side): nothing a strategy may see. The
+        market's desk, while busy, sees the message before and after the book takes it."""
+        kind = event.kind
+        if not isinstance(kind, (OrderBookL2Snapshot, OrderBookL2Update)):
             return _fields(event), None
+        desk = self.desks.get(mid)
+        watched = desk is not None and desk.busy
+        if watched:
+            desk.before(event.exchange_time_ns)  # type: ignore[union-attr]
         book = self.apply(trader, event)
+        if watched and book is not None:
+            snapshot = isinstance(kind, OrderBookL2Snapshot)
+            desk.after(event.exchange_time_ns, None if snapshot else kind.bids,  # type: ignore[union-attr]
+                       None if snapshot else kind.asks)
         return (None, None) if book is None else (_book_fields(book), book)
 
     def apply(self, trader: Trader, event: MarketEvent) -> Optional[OrderBook]:
         """Apply an L2 event; the market's book when it is valid after it, else None."""
-        if trader.market not in self.kept:  # rules from the exchange (a ConfigError if it has none)
-            self.manager.add(trader.market)
-            self.kept.add(trader.market)
+        self._keep(trader.market)
         served = False
         for out in self.manager.process(event):
             if isinstance(out, BookStatusEvent):
@@ -97,6 +122,7 @@ async def run_live(engine: Engine) -> None:
     stopped = asyncio.Event()
     times: list[int] = []
     equity: list[float] = []
+    latest = [0]  # the latest event time processed
     loop = asyncio.get_running_loop()
 
     def drain() -> None:
@@ -116,10 +142,11 @@ async def run_live(engine: Engine) -> None:
                 if core.interrupt and engine.drain_at(last):
                     stopped.set()
                     return
-                fields, dispatcher.view.book = books.fields(trader, event)
+                fields, dispatcher.view.book = books.fields(mid, trader, event)
                 if fields is None:
                     continue
                 value = dispatcher.process(mid, last, *fields)
+                latest[0] = max(latest[0], last)
                 engine.events += 1
                 if engine.record_equity:
                     times.append(last)
@@ -143,6 +170,9 @@ async def run_live(engine: Engine) -> None:
                     raise task.exception()  # type: ignore[misc]
     finally:
         engine._wake = None
+        with lock:
+            for desk in books.desks.values():  # orders in flight when the session ended
+                desk.flush(latest[0])
         for task in (*feeds, stop):
             task.cancel()
         await asyncio.gather(*feeds, stop, return_exceptions=True)

@@ -1,0 +1,239 @@
+"""Book execution in the engine: orders walk the market's L2 book as it stands at their arrival,
+never reuse the size the run's earlier orders took, fill partly when the depth runs out, and the
+stream replays to the same portfolio; the same trader live fills as in the backtest."""
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from barter import Engine, Market, Trader
+from barter.data import HistoricalBook, HistoricalCandles
+from barter.engine.events import OrderResult
+from barter.engine.replay import replay
+from barter.errors import ConfigError
+from barter.execution import BookExecution, Latency, MakerTakerFees
+from barter.execution.events import FillEvent
+from barter.portfolio import DefaultAllocator, Portfolio
+from barter.strategy import Signal, Strategy
+from tests.recorded_books import binance_l2_feed
+
+BTC = Market("binance", ("btc", "usdt"))
+BID, ASK = 0, 1
+
+
+class Schedule(Strategy):
+    """Returns the scheduled signal of each event (by count); keeps what the book offered then."""
+
+    def __init__(self, plan: dict[int, Signal]) -> None:
+        self.plan, self.n, self.walks = plan, 0, {}
+
+    def generate_signal(self, view):
+        self.n += 1
+        signal = self.plan.get(self.n)
+        if signal is not None:
+            self.walks[view.time_ns] = (view.book.vwap(ASK, 1000.0 / view.close), view.book.vwap(BID, 1.0))
+        return signal
+
+
+def run(book_or_feed, plan, execution, order_value=1000.0):
+    stream: list = []
+    portfolio = Portfolio(10_000.0, allocator=DefaultAllocator(order_value, size_decimals=None))
+    strategy = Schedule(plan)
+    engine = Engine([Trader(BTC if not hasattr(book_or_feed, "time_ns") else BTC, book_or_feed, strategy, execution)],
+                    portfolio, listeners=[stream.append])
+    engine.run()
+    return engine, strategy, stream
+
+
+def results(stream) -> list[OrderResult]:
+    return [e for e in stream if isinstance(e, OrderResult)]
+
+
+def test_without_latency_orders_fill_at_the_walk_of_the_book_they_saw(data_dir: Path) -> None:
+    _, events = binance_l2_feed(data_dir)
+    book = HistoricalBook.from_events(events)
+    plan = {2: Signal.long(), 40: Signal.close_long(), 60: Signal.long()}
+    engine, strategy, stream = run(book, plan, BookExecution(MakerTakerFees(taker=0.001)))
+    entry, exit_, entry2 = results(stream)
+    (filled, vwap), _ = strategy.walks[entry.decided_ns]
+    assert entry.in_step and entry.filled == pytest.approx(filled) and entry.price == pytest.approx(vwap)
+    position = engine.portfolio.exited_positions()[0]
+    assert position.enter_avg_price_gross == pytest.approx(vwap)
+    assert position.enter_fees.exchange == pytest.approx(0.001 * filled * vwap)
+    assert position.enter_fees.slippage == 0.0
+    assert exit_.filled == -entry.filled and exit_.price < entry.price  # sold into the bids
+    assert engine.portfolio.position(BTC).quantity == pytest.approx(entry2.filled)
+    rebuilt = replay(stream)
+    assert rebuilt.exited_positions() == engine.portfolio.exited_positions()
+    assert rebuilt.statistics() == engine.portfolio.statistics()
+
+
+def reference_book(book: HistoricalBook, until_ns: int) -> tuple[dict, dict]:
+    """The book after every message at or before ``until_ns``, as dicts."""
+    sides: tuple[dict, dict] = ({}, {})
+    for i in range(len(book)):
+        if book.time_ns[i] > until_ns:
+            break
+        snapshot, side, price, size = book.levels(i)
+        if snapshot:
+            sides[0].clear()
+            sides[1].clear()
+        for s, p, q in zip(side.tolist(), price.tolist(), size.tolist()):
+            sides[s].pop(p, None) if q == 0.0 else sides[s].__setitem__(p, q)
+    return sides
+
+
+def walk(levels: dict, buy: bool, quantity: float, consumed: dict) -> tuple[float, float, dict]:
+    """Take ``quantity`` from the best level on, less ``consumed``; (filled, value, takes)."""
+    left, value, takes = quantity, 0.0, {}
+    for price in sorted(levels, reverse=not buy):
+        take = min(left, max(0.0, levels[price] - consumed.get(price, 0.0)))
+        if take > 0.0:
+            takes[price] = take
+            value += take * price
+            left -= take
+        if left <= 0.0:
+            break
+    return quantity - left, value, takes
+
+
+def test_with_latency_orders_fill_at_the_book_of_their_arrival(data_dir: Path) -> None:
+    _, events = binance_l2_feed(data_dir)
+    book = HistoricalBook.from_events(events)
+    latency = Latency(feed_ns=50_000_000, order_ns=400_000_000)
+    plan = {2: Signal.long(), 40: Signal.close_long(), 70: Signal.long(), 120: Signal.close_long()}
+    engine, _, stream = run(book, plan, BookExecution(MakerTakerFees(taker=0.0005), latency))
+    done = results(stream)
+    assert len(done) == 4 and not any(r.in_step for r in done)
+    for r in done:
+        assert r.decided_ns in book.time_ns + latency.feed_ns
+        assert r.arrival_ns == r.decided_ns + latency.order_ns
+        assert r.time_ns == book.time_ns[np.searchsorted(book.time_ns, r.arrival_ns, side="right")]
+        sides = reference_book(book, r.arrival_ns)
+        filled, value, _ = walk(sides[ASK if r.quantity > 0 else BID], r.quantity > 0, abs(r.quantity), {})
+        assert abs(r.filled) == pytest.approx(filled) and r.price == pytest.approx(value / filled)
+    fills = [e for e in stream if isinstance(e, FillEvent)]
+    assert [f.time_ns for f in fills] == [r.arrival_ns for r in done]
+    rebuilt = replay(stream)
+    assert rebuilt.exited_positions() == engine.portfolio.exited_positions()
+    assert rebuilt.statistics() == engine.portfolio.statistics()
+
+
+def two_level_book(n: int = 6) -> HistoricalBook:
+    """Bids 99/98 and asks 101 (1.0) / 102 (5.0); later messages only touch the bid at 97."""
+    time_ns = np.arange(n, dtype=np.int64) * 10
+    sides = [[0, 0, 1, 1]] + [[0]] * (n - 1)
+    prices = [[99.0, 98.0, 101.0, 102.0]] + [[97.0]] * (n - 1)
+    sizes = [[5.0, 5.0, 1.0, 5.0]] + [[float(i)] for i in range(1, n)]
+    counts = [len(s) for s in sides]
+    return HistoricalBook(time_ns, np.concatenate([[0], np.cumsum(counts)]), [1] + [0] * (n - 1),
+                          sum(sides, []), sum(prices, []), sum(sizes, []))
+
+
+def test_an_order_never_takes_the_size_an_earlier_order_took() -> None:
+    # about 0.8 at 101 each entry; the second finds only what the first left at 101
+    plan = {1: Signal.long(), 2: Signal.close_long(), 3: Signal.long()}
+    engine, _, stream = run(two_level_book(), plan, BookExecution(), order_value=80.0)
+    first, _, second = results(stream)
+    assert first.price == 101.0
+    left = 1.0 - first.filled
+    assert second.price == pytest.approx((left * 101.0 + (second.filled - left) * 102.0) / second.filled)
+
+
+def test_an_order_larger_than_the_book_fills_what_is_there() -> None:
+    engine, _, stream = run(two_level_book(), {1: Signal.long()}, BookExecution(), order_value=1_000.0)
+    (entry,) = results(stream)
+    assert entry.filled == 6.0 and entry.quantity > 6.0 and entry.status == "expired"
+    assert engine.portfolio.position(BTC).quantity == 6.0
+    assert entry.price == pytest.approx((101.0 + 5 * 102.0) / 6.0)
+
+
+def test_orders_in_flight_at_the_end_match_against_the_last_book() -> None:
+    plan = {6: Signal.long()}  # decided at the last message
+    engine, _, stream = run(two_level_book(), plan, BookExecution(latency=Latency(order_ns=1_000)), order_value=50.0)
+    (entry,) = results(stream)
+    assert entry.arrival_ns == 50 + 1_000 == entry.time_ns and entry.price == 101.0
+    assert replay(stream).position(BTC) == engine.portfolio.position(BTC)
+
+
+def test_book_execution_needs_a_book() -> None:
+    from barter.data import default_candles
+
+    candles: HistoricalCandles = default_candles()
+    with pytest.raises(ConfigError, match="BookExecution needs an L2 book"):
+        Trader(BTC, candles, Schedule({}), BookExecution())
+
+
+async def feed(events):
+    for event in events:
+        await asyncio.sleep(0)
+        yield event
+
+
+@pytest.mark.parametrize("order_ns", [0, 300_000_000])
+def test_live_fills_as_the_backtest_on_the_same_messages(data_dir: Path, order_ns: int) -> None:
+    market, events = binance_l2_feed(data_dir)
+    plan = {3: Signal.long(), 50: Signal.close_long(), 80: Signal.long()}
+    execution = BookExecution(MakerTakerFees(taker=0.001), Latency(order_ns=order_ns))
+    outcomes = []
+    for data in (HistoricalBook.from_events(events), feed(events)):
+        stream: list = []
+        portfolio = Portfolio(10_000.0)
+        Engine([Trader(market, data, Schedule(plan), execution)], portfolio, listeners=[stream.append]).run()
+        positions = [*portfolio.exited_positions(), portfolio.position(market)]
+        outcomes.append(([(r.decided_ns, r.filled, r.price, r.time_ns) for r in results(stream)],
+                         [replace(p, position_id="") for p in positions if p is not None]))
+    assert outcomes[0] == outcomes[1] and len(outcomes[0][0]) == 3
+
+
+messages = st.lists(st.tuples(st.booleans(), st.lists(st.tuples(
+    st.integers(0, 1), st.integers(1, 12).map(float), st.sampled_from([0.0, 0.5, 1.0, 2.5])), max_size=6)),
+    min_size=2, max_size=25)
+
+
+@given(messages, st.lists(st.sampled_from([None, "long", "close"]), min_size=25, max_size=25),
+       st.sampled_from([0, 5, 10, 25, 1_000]), st.sampled_from([20.0, 60.0, 200.0]))
+def test_fills_walk_the_book_at_arrival_less_earlier_takes(msgs, schedule, order_ns, order_value) -> None:
+    """Against a dict book replayed to each order's arrival, with the run's earlier takes held
+    back until the exchange updates their level: quantity is conserved, prices are those of the
+    levels taken, and no fill sees an older book."""
+    rows = [(i * 10, snap, [(s, p if s == BID else p + 20.0, q) for s, p, q in ls]) for i, (snap, ls) in enumerate(msgs)]
+    counts = [len(ls) for _, _, ls in rows]
+    flat = [lv for _, _, ls in rows for lv in ls]
+    if not flat:
+        return
+    book = HistoricalBook([t for t, _, _ in rows], np.concatenate([[0], np.cumsum(counts)]), [s for _, s, _ in rows],
+                          [lv[0] for lv in flat], [lv[1] for lv in flat], [lv[2] for lv in flat])
+    if len(book) == 0:
+        return
+    plan = {i + 1: Signal.long() if s == "long" else Signal.close_long() for i, s in enumerate(schedule) if s}
+    _, _, stream = run(book, plan, BookExecution(latency=Latency(order_ns=order_ns)), order_value)
+    consumed: tuple[dict, dict] = ({}, {})
+    applied = 0
+    for r in results(stream):
+        while applied < len(book) and book.time_ns[applied] <= r.arrival_ns:  # the exchange updates levels
+            snapshot, side, price, _ = book.levels(applied)
+            if snapshot:
+                consumed[0].clear()
+                consumed[1].clear()
+            for s, p in zip(side.tolist(), price.tolist()):
+                consumed[s].pop(p, None)
+            applied += 1
+        buy = r.quantity > 0
+        taken = consumed[ASK if buy else BID]
+        filled, value, takes = walk(reference_book(book, r.arrival_ns)[ASK if buy else BID], buy, abs(r.quantity), taken)
+        assert abs(r.filled) == pytest.approx(filled, abs=1e-9) and abs(r.filled) <= abs(r.quantity) * (1 + 1e-12)
+        if filled > 1e-12:
+            assert r.price == pytest.approx(value / filled)
+            assert min(takes) - 1e-9 <= r.price <= max(takes) + 1e-9
+        else:
+            assert r.price is None or math.isclose(r.filled, 0.0, abs_tol=1e-12)
+        for p, q in takes.items():
+            taken[p] = taken.get(p, 0.0) + q
