@@ -10,6 +10,7 @@ cdef enum:
 @cython.final
 cdef class Signal:
     cdef double strengths[4]     # by decision code; NaN where the decision is absent
+    cdef readonly object order   # how to place the order (a LimitOrder for BookExecution), or None
 
 
 @cython.final

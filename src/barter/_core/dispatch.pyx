@@ -45,11 +45,13 @@ cdef class Signal:
     long position open only CloseLong acts, with a short one only CloseShort, and with none exactly
     one of Long or Short (both or neither: nothing). Strength scales the entry size (> 0, finite).
     A signal carries no market or time: the engine knows both, so one constant ``Signal`` can be
-    returned for every event.
+    returned for every event. ``order``, for a trader with ``BookExecution``, says how to place the
+    order (``barter.execution.LimitOrder``); None sends a market order.
     """
 
-    def __init__(self, signals):
+    def __init__(self, signals, order=None):
         cdef int i
+        self.order = order
         for i in range(4):
             self.strengths[i] = NAN
         for decision, strength in dict(signals).items():
@@ -60,20 +62,20 @@ cdef class Signal:
             self.strengths[<int> d] = s
 
     @staticmethod
-    def long(strength=1.0):
-        return Signal({Decision.LONG: strength})
+    def long(strength=1.0, order=None):
+        return Signal({Decision.LONG: strength}, order)
 
     @staticmethod
-    def close_long(strength=1.0):
-        return Signal({Decision.CLOSE_LONG: strength})
+    def close_long(strength=1.0, order=None):
+        return Signal({Decision.CLOSE_LONG: strength}, order)
 
     @staticmethod
-    def short(strength=1.0):
-        return Signal({Decision.SHORT: strength})
+    def short(strength=1.0, order=None):
+        return Signal({Decision.SHORT: strength}, order)
 
     @staticmethod
-    def close_short(strength=1.0):
-        return Signal({Decision.CLOSE_SHORT: strength})
+    def close_short(strength=1.0, order=None):
+        return Signal({Decision.CLOSE_SHORT: strength}, order)
 
     @property
     def signals(self):
@@ -81,14 +83,14 @@ cdef class Signal:
         return {d: self.strengths[<int> d] for d in _DECISIONS if not isnan(self.strengths[<int> d])}
 
     def __eq__(self, other):
-        return isinstance(other, Signal) and self.signals == other.signals
+        return isinstance(other, Signal) and self.signals == other.signals and self.order == other.order
 
     def __hash__(self):
-        return hash(tuple(sorted(self.signals.items())))
+        return hash((tuple(sorted(self.signals.items())), self.order))
 
     def __repr__(self):
         inner = ", ".join(f"{d.name}: {s!r}" for d, s in self.signals.items())
-        return f"Signal({{{inner}}})"
+        return f"Signal({{{inner}}})" if self.order is None else f"Signal({{{inner}}}, order={self.order!r})"
 
 
 cdef enum:
@@ -402,10 +404,25 @@ cdef inline int _step(PortfolioCore pf, MarketView view, object cb, object emit,
         if type(result) is not Signal:
             raise StrategyError(f"generate_signal must return a Signal or None, returned "
                                 f"{type(result).__name__} for {view.market} at time_ns={t}")
-        pf.on_signal(mid, (<Signal> result).strengths, view.close, t)
+        _signal(pf, mid, <Signal> result, view.close, t)
     equity[0] = portfolio_observe(pf, mid, t, pf.n_fills != fills)
     if emit is not None:
         emit(view, result, fills)
+    return 0
+
+
+cdef inline int _signal(PortfolioCore pf, int32_t mid, Signal signal, double price, int64_t t) except -1:
+    """Act on a strategy's signal; its order spec goes with it to the market's execution."""
+    if signal.order is None:
+        return pf.on_signal(mid, signal.strengths, price, t)
+    if not pf.routed[mid]:
+        raise StrategyError(f"a Signal with an order ({signal.order!r}) needs BookExecution; "
+                            f"market {mid} fills at the event's price")
+    pf.next_order = signal.order
+    try:
+        pf.on_signal(mid, signal.strengths, price, t)
+    finally:
+        pf.next_order = None
     return 0
 
 

@@ -100,6 +100,7 @@ cdef class PortfolioCore:
     cdef uint8_t* routed            # per market: orders go to executions[mid] instead of fill()
     cdef uint8_t* in_flight         # per market: an order is at its venue; no new order meanwhile
     cdef list executions
+    cdef public object next_order   # the order spec of the signal being acted on (routed markets)
 
     cdef int on_signal(self, int32_t mid, const double* strengths, double price, int64_t t) except -1 nogil
     cdef int fill(self, int32_t mid, int decision, double quantity, double price, int64_t t) except -1 nogil

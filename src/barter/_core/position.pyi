@@ -10,6 +10,8 @@ class PortfolioCore:
     n_fills: int
     n_exits: int
     n_refused: int
+    next_order: Any
+    """The order spec of the signal being acted on, for a routed market's execution (else None)."""
     n_open: int
     starting_equity: float
     def __init__(self, n_markets: int, starting_cash: float,

@@ -17,7 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from barter._core.book import OrderBook
-from barter.data.event import MarketEvent
+from barter.data.event import MarketEvent, Trade
+from barter.data.historic import HistoricalTrades
 from barter.errors import DataError
 from barter.instrument import Market
 
@@ -45,6 +46,10 @@ class HistoricalBook:
         The top of the book after each message; ``mid_price`` is the seed's volume-weighted mid
         (what marks positions).
     source : str
+    trades : HistoricalTrades or None
+        The market's public trades over the same time, if known: they do not drive the strategy,
+        but ``BookExecution`` feeds them to its venue, where resting limit orders move up their
+        queues and fill as volume trades at their price.
     """
 
     time_ns: I64
@@ -59,8 +64,11 @@ class HistoricalBook:
     ask_amount: F64 = field(init=False)
     mid_price: F64 = field(init=False)
     source: str = "arrays"
+    trades: Optional[HistoricalTrades] = None
 
     def __post_init__(self) -> None:
+        if self.trades is not None and not isinstance(self.trades, HistoricalTrades):
+            raise DataError(f"{self.source}: trades must be HistoricalTrades, was {type(self.trades).__name__}")
         cols = _checked(self.time_ns, self.start, self.snapshot, self.side, self.price, self.size, self.source)
         top = _replay(*cols[1:], self.source)
         cols, top = _fold_one_sided(cols, top)
@@ -90,13 +98,17 @@ class HistoricalBook:
         one) are left out, as a live session never shows them. An update is kept as its levels; a
         snapshot, the first update after a resync, and an update after which the exchange's book
         differs from the levels alone (Binance's buffered diffs, Kraken's depth limit) are kept as
-        the whole book. Other kinds of event are skipped; another market's raise ``DataError``."""
+        the whole book. Trade events become ``trades``; other kinds are skipped; another market's
+        events raise ``DataError``."""
         from barter.data.exchange.books import BookManager, BookState, BookStatusEvent
         from barter.data.exchange.events import OrderBookL2Snapshot, OrderBookL2Update
 
         manager, rows, mirror, synced = BookManager(), _Rows(), OrderBook(), False
+        trades: list[tuple[int, float, float, int, Market]] = []
         for event in events:
             kind = event.kind
+            if isinstance(kind, Trade):
+                trades.append((event.exchange_time_ns, kind.price, kind.amount, int(kind.side or 0), event.market))
             if not isinstance(kind, (OrderBookL2Snapshot, OrderBookL2Update)):
                 continue
             if market is None:
@@ -122,7 +134,12 @@ class HistoricalBook:
             synced = True
         if market is None:
             raise DataError(f"{source}: no L2 book events")
-        return cls(*rows.columns(), source=source)
+        tape, trades = None, [x for x in trades if x[4] == market]
+        if trades:
+            t, price, amount, side, _ = zip(*sorted(trades, key=lambda x: x[0]))
+            tape = HistoricalTrades.from_arrays(np.array(t, np.int64), price, amount, np.array(side, np.int8),
+                                                source=source)
+        return cls(*rows.columns(), source=source, trades=tape)
 
     @classmethod
     def from_recording(cls, path: Union[str, Path], market: Market) -> HistoricalBook:

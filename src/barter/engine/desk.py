@@ -18,8 +18,8 @@ import numpy as np
 
 from barter.decision import Decision
 from barter.engine.events import OrderResult
-from barter.execution.book_execution import BookExecution
-from barter.execution.matching_types import BookFill, BookOrder, OrderClosed
+from barter.execution.book_execution import BookExecution, LimitOrder
+from barter.execution.matching_types import BookFill, BookOrder, OrderClosed, TimeInForce
 from barter.instrument import Side
 
 if TYPE_CHECKING:
@@ -59,15 +59,23 @@ class VenueDesk:
         return self.venue.busy
 
     def __call__(self, mid: int, decision: int, quantity: float, price: float, time_ns: int) -> None:
-        """An order from the portfolio core (a signal, or a force exit)."""
+        """An order from the portfolio core (a signal, or a force exit); the signal's order spec,
+        if any, is the core's ``next_order``."""
         decided = time_ns + self.execution.latency.feed_ns
         if self.valid is not None and not self.valid():
             return self._publish(OrderResult(time_ns, self.market, Decision(decision), quantity, 0.0, None, decided,
                                              decided, True, "rejected", "the book is not valid"))
+        spec: Optional[LimitOrder] = self.core.next_order
         side = Side.BUY if quantity > 0 else Side.SELL
-        oid = self.venue.submit(BookOrder.market(side, abs(quantity)), decided)
+        if spec is None:
+            order = BookOrder.market(side, abs(quantity))
+        else:
+            order = BookOrder.limit(side, abs(quantity), spec.price, spec.tif, post_only=spec.post_only)
+        oid = self.venue.submit(order, decided)
         self.orders[oid] = _Order(decision, quantity, decided)
         self.core.set_in_flight(mid, True)
+        if spec is not None and spec.expire_ns is not None and spec.tif == TimeInForce.GTC:
+            self.venue.cancel(oid, decided + spec.expire_ns)
         if self.execution.delay_ns == 0:
             self._settle(self.venue.advance(decided), time_ns, in_step=True)
         self._busy_changed()
@@ -75,6 +83,12 @@ class VenueDesk:
     def before(self, time_ns: int) -> None:
         """Before a book message at ``time_ns`` is applied: orders that arrived earlier match."""
         self._settle(self.venue.arrive(time_ns), time_ns, in_step=False)
+
+    def trade(self, time_ns: int, price: float, amount: float, side: Optional[Side]) -> None:
+        """A public trade of the market (``side`` the aggressor's): resting orders move up their
+        queue, and fill once the volume ahead of them has traded."""
+        self._settle(self.venue.on_trade(time_ns, price, amount, side), time_ns, in_step=False)
+        self._busy_changed()
 
     def after(self, time_ns: int, bids: Any = None, asks: Any = None) -> None:
         """After it was applied: its changed ``[price, size]`` rows (None for a snapshot)."""
@@ -108,8 +122,9 @@ class VenueDesk:
         core.set_in_flight(self.mid, False)
         filled = order.filled if order.quantity > 0 else -order.filled
         price = order.value / order.filled if order.filled > 0 else None
+        arrival = order.decided_ns + self.execution.latency.order_ns
         result = OrderResult(order.decided_ns if in_step else now, self.market, Decision(order.decision),
-                             order.quantity, filled, price, order.decided_ns, closed.time_ns, in_step,
+                             order.quantity, filled, price, order.decided_ns, arrival, in_step,
                              closed.status.name.lower(), closed.reason)
         if emitter is not None and not in_step:
             emitter.publish(result)
@@ -146,8 +161,16 @@ def backtest_desks(engine: Engine, tape: Any) -> list[VenueDesk]:
 
 
 def _row_hook(desk: VenueDesk, tape: Any, data: Any) -> Callable[[int], None]:
+    trades = data.trades
+
     def take(row: int) -> None:
         t = int(data.time_ns[row])
+        if trades is not None and len(trades):  # the prints since the last row the venue saw
+            lo = np.searchsorted(trades.time_ns, max(desk.venue.clock_ns, data.time_ns[row - 1] + 1 if row else 0))
+            hi = np.searchsorted(trades.time_ns, t, side="right")
+            for i in range(int(lo), int(hi)):
+                desk.trade(int(trades.time_ns[i]), float(trades.price[i]), float(trades.amount[i]),
+                           Side(int(trades.side[i])) if trades.side[i] else None)
         desk.before(t)
         tape.apply_row(desk.mid, row)
         snapshot, side, price, size = data.levels(row)

@@ -108,9 +108,11 @@ class OrderResult:
 
     ``quantity`` was ordered and ``filled`` filled (signed base units: + buys), at ``price``, the
     volume-weighted price over the levels taken (None when nothing filled). It was decided at
-    ``decided_ns`` and matched at ``arrival_ns``. ``in_step``: it was booked in the step of the
+    ``decided_ns`` and reached the venue at ``arrival_ns``. ``in_step``: it ended in the step of the
     event that caused it (no latency), and its fill events come before this one; otherwise it was
-    booked at ``time_ns``, the first book message after its arrival, and its fill events follow.
+    booked at ``time_ns`` (the first book message after its arrival for a market order; the print,
+    book message or cancel that ended a limit order) and its fill events follow. Its fill's time
+    is when the venue ended it.
     ``status`` is the venue's (``filled``, ``expired``...) with its ``reason``.
     """
 

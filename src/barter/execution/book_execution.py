@@ -1,11 +1,41 @@
 """Book execution for the engine: a market's orders walk its L2 book at a simulated venue."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import Optional
 
 from barter._core.book import OrderBook
+from barter.errors import ConfigError
 from barter.execution.matching import MatchingVenue
-from barter.execution.matching_types import Latency, MakerTakerFees
+from barter.execution.matching_types import Latency, MakerTakerFees, TimeInForce
+
+
+@dataclass(frozen=True, slots=True)
+class LimitOrder:
+    """How a signal's order is placed under ``BookExecution``: a limit order at ``price``.
+
+    ``Signal.long(order=LimitOrder(99.5))``. ``tif`` GTC rests in the book until filled or until
+    ``expire_ns`` after it was decided (then cancelled; None: never); IOC takes what it can up to
+    ``price`` and drops the rest; FOK fills in full or not at all. ``post_only`` rejects an order
+    that would take liquidity. A resting order fills as a maker: when prints at its level have
+    used up the volume ahead of it (trades in ``HistoricalBook.trades``, or live trade events), or
+    when the book moves through its price. The quantity is the signal's, as for market orders.
+    """
+
+    price: float
+    tif: TimeInForce = TimeInForce.GTC
+    post_only: bool = False
+    expire_ns: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.price, bool) or not isinstance(self.price, (int, float)) or not (
+                math.isfinite(self.price) and self.price > 0):
+            raise ConfigError(f"limit price must be finite and > 0, was {self.price!r}")
+        object.__setattr__(self, "tif", TimeInForce(self.tif))
+        if self.expire_ns is not None and (isinstance(self.expire_ns, bool) or not isinstance(self.expire_ns, int)
+                                           or self.expire_ns <= 0):
+            raise ConfigError(f"expire_ns must be an int > 0 or None, was {self.expire_ns!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,10 +48,11 @@ class BookExecution:
     against the book as it then stands (``MatchingVenue``): it takes the opposite side level by level
     from the best, less what this run's earlier orders took from those levels until the exchange
     updates them. What the book lacks is not filled: an entry opens smaller, an exit leaves the rest
-    of the position open. Each order books one fill: its quantity, its volume-weighted price over
-    the levels taken, and the taker fee as the seed's ``exchange`` fee (the slippage is in the price,
-    so the ``slippage`` fee is 0). While an order is in flight its market makes no new order.
-    With no latency an order fills at the event that caused it, as with ``SimulatedExecution``.
+    of the position open. Each order books one fill when it ends: its quantity, its volume-weighted
+    price over the levels taken, and the maker/taker fees as the seed's ``exchange`` fee (the
+    slippage is in the price, so the ``slippage`` fee is 0). While an order is in flight or resting
+    its market makes no new order. With no latency a market order fills at the event that caused
+    it, as with ``SimulatedExecution``. A signal with a ``LimitOrder`` places a limit order instead.
     """
 
     fees: MakerTakerFees = field(default_factory=MakerTakerFees)

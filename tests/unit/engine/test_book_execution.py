@@ -37,7 +37,7 @@ class Schedule(Strategy):
     def generate_signal(self, view):
         self.n += 1
         signal = self.plan.get(self.n)
-        if signal is not None:
+        if signal is not None and view.book is not None:
             self.walks[view.time_ns] = (view.book.vwap(ASK, 1000.0 / view.close), view.book.vwap(BID, 1.0))
         return signal
 
@@ -46,8 +46,8 @@ def run(book_or_feed, plan, execution, order_value=1000.0):
     stream: list = []
     portfolio = Portfolio(10_000.0, allocator=DefaultAllocator(order_value, size_decimals=None))
     strategy = Schedule(plan)
-    engine = Engine([Trader(BTC if not hasattr(book_or_feed, "time_ns") else BTC, book_or_feed, strategy, execution)],
-                    portfolio, listeners=[stream.append])
+    trader = Trader(BTC, book_or_feed, strategy) if execution is None else Trader(BTC, book_or_feed, strategy, execution)
+    engine = Engine([trader], portfolio, listeners=[stream.append])
     engine.run()
     return engine, strategy, stream
 
@@ -237,3 +237,90 @@ def test_fills_walk_the_book_at_arrival_less_earlier_takes(msgs, schedule, order
             assert r.price is None or math.isclose(r.filled, 0.0, abs_tol=1e-12)
         for p, q in takes.items():
             taken[p] = taken.get(p, 0.0) + q
+
+
+# -- limit orders: resting with a queue position, expiry, post-only, FOK/IOC -----------------------------
+
+def quiet_book(n: int = 6, extra: tuple = ()) -> HistoricalBook:
+    """Bid 99 (3.0) and ask 101 (3.0), micro-price 100; later messages touch only the bid at 97,
+    except ``extra`` (row, side, price, size) updates."""
+    rows = [[(0, 99.0, 3.0), (1, 101.0, 3.0)]] + [[(0, 97.0, float(i))] for i in range(1, n)]
+    for row, side, price, size in extra:
+        rows[row].append((side, price, size))
+    levels = [lv for r in rows for lv in r]
+    return HistoricalBook(np.arange(n, dtype=np.int64) * 10, np.concatenate([[0], np.cumsum([len(r) for r in rows])]),
+                          [1] + [0] * (n - 1), [lv[0] for lv in levels], [lv[1] for lv in levels],
+                          [lv[2] for lv in levels])
+
+
+def trades_of(prints: list[tuple[int, float, float, int]]):
+    from barter.data import HistoricalTrades
+
+    return HistoricalTrades.from_arrays(np.array([p[0] for p in prints], np.int64), [p[1] for p in prints],
+                                        [p[2] for p in prints], np.array([p[3] for p in prints], np.int8))
+
+
+def with_trades(book: HistoricalBook, prints: list[tuple[int, float, float, int]]) -> HistoricalBook:
+    return HistoricalBook(book.time_ns, book.start, book.snapshot, book.side, book.price, book.size,
+                          trades=trades_of(prints))
+
+
+FEES = MakerTakerFees(maker=0.0002, taker=0.001)
+
+
+def test_a_resting_bid_fills_as_prints_use_up_the_volume_ahead() -> None:
+    from barter.execution import LimitOrder
+
+    book = with_trades(quiet_book(), [(15, 99.0, 2.0, -1), (25, 99.0, 1.5, -1), (35, 99.0, 1.0, -1)])
+    engine, _, stream = run(book, {2: Signal.long(order=LimitOrder(99.0))}, BookExecution(FEES), order_value=100.0)
+    (entry,) = results(stream)
+    # 3.0 ahead: the first print leaves 1.0 ahead, the second fills 0.5, the third the other 0.5
+    assert (entry.status, entry.filled, entry.price, entry.in_step) == ("filled", 1.0, 99.0, False)
+    assert entry.arrival_ns == 10 and entry.time_ns == 35  # booked at the print that filled it
+    position = engine.portfolio.position(BTC)
+    assert position.quantity == 1.0 and position.enter_fees.exchange == pytest.approx(0.0002 * 99.0)
+    assert replay(stream).position(BTC) == position
+
+
+def test_a_resting_bid_expires_and_the_market_trades_again() -> None:
+    from barter.execution import LimitOrder
+
+    plan = {2: Signal.long(order=LimitOrder(98.0, expire_ns=15)), 5: Signal.long()}
+    engine, _, stream = run(quiet_book(), plan, BookExecution(FEES), order_value=100.0)
+    expired, entry = results(stream)
+    assert (expired.status, expired.filled, expired.price, expired.time_ns) == ("cancelled", 0.0, None, 30)
+    assert entry.in_step and entry.price == 101.0 and engine.portfolio.position(BTC).quantity == 1.0
+
+
+def test_a_bid_the_asks_move_through_fills_at_its_price() -> None:
+    from barter.execution import LimitOrder
+
+    book = quiet_book(extra=((3, 0, 99.0, 0.0), (3, 1, 99.0, 2.0)))  # row 3: the bid leaves, an ask at 99
+    _, _, stream = run(book, {2: Signal.long(order=LimitOrder(99.0))}, BookExecution(FEES), order_value=100.0)
+    (entry,) = results(stream)
+    assert (entry.status, entry.filled, entry.price, entry.time_ns) == ("filled", 1.0, 99.0, 30)
+
+
+@pytest.mark.parametrize("order, status, filled", [
+    ({"price": 101.0, "post_only": True}, "rejected", 0.0),           # would take the ask
+    ({"price": 101.0, "tif": "FOK"}, "expired", 0.0),                 # 3.0 at 101 < the 5.0 ordered
+    ({"price": 101.0, "tif": "IOC"}, "expired", 3.0),                 # takes 101 only, drops the rest
+])
+def test_post_only_fok_and_ioc(order, status, filled) -> None:
+    from barter.execution import LimitOrder, TimeInForce
+
+    spec = LimitOrder(order["price"], TimeInForce[order.get("tif", "GTC")], order.get("post_only", False))
+    book = quiet_book(extra=((0, 1, 102.0, 9.0),))
+    engine, _, stream = run(book, {2: Signal.long(order=spec)}, BookExecution(FEES), order_value=500.0)
+    (entry,) = results(stream)
+    assert (entry.status, entry.filled) == (status, filled)
+    assert (engine.portfolio.position(BTC) is not None) == (filled > 0)
+
+
+def test_an_order_spec_needs_book_execution() -> None:
+    from barter.data import default_candles
+    from barter.errors import StrategyError
+    from barter.execution import LimitOrder
+
+    with pytest.raises(StrategyError, match="needs BookExecution"):
+        run(default_candles(), {1: Signal.long(order=LimitOrder(1.0))}, None)
