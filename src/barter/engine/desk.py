@@ -95,6 +95,11 @@ class VenueDesk:
         self._settle(self.venue.book_changed(time_ns, bids, asks), time_ns, in_step=False)
         self._busy_changed()
 
+    def after_levels(self, time_ns: int, updates: Any) -> None:
+        """``after`` with the message's ``(side, price, size)`` updates (None for a snapshot)."""
+        self._settle(self.venue.levels_changed(time_ns, updates), time_ns, in_step=False)
+        self._busy_changed()
+
     def flush(self, time_ns: int) -> None:
         """At the end of a run (``time_ns``: its last event): orders still in flight arrive and
         match against the last book."""
@@ -161,23 +166,29 @@ def backtest_desks(engine: Engine, tape: Any) -> list[VenueDesk]:
 
 
 def _row_hook(desk: VenueDesk, tape: Any, data: Any) -> Callable[[int], None]:
-    trades = data.trades
+    trades, venue, times, start = data.trades, desk.venue, data.time_ns, data.start
 
     def take(row: int) -> None:
-        t = int(data.time_ns[row])
+        t = int(times[row])
         if trades is not None and len(trades):  # the prints since the last row the venue saw
-            lo = np.searchsorted(trades.time_ns, max(desk.venue.clock_ns, data.time_ns[row - 1] + 1 if row else 0))
-            hi = np.searchsorted(trades.time_ns, t, side="right")
-            for i in range(int(lo), int(hi)):
-                desk.trade(int(trades.time_ns[i]), float(trades.price[i]), float(trades.amount[i]),
-                           Side(int(trades.side[i])) if trades.side[i] else None)
+            _feed_trades(desk, trades, max(venue.clock_ns, int(times[row - 1]) + 1 if row else 0), t)
         desk.before(t)
         tape.apply_row(desk.mid, row)
-        snapshot, side, price, size = data.levels(row)
-        if snapshot:
-            desk.after(t)
+        if data.snapshot[row]:
+            desk.after_levels(t, None)
+        elif venue.watching:
+            lo, hi = int(start[row]), int(start[row + 1])
+            desk.after_levels(t, zip(data.side[lo:hi].tolist(), data.price[lo:hi].tolist(), data.size[lo:hi].tolist()))
         else:
-            bid = side == 0
-            desk.after(t, np.column_stack((price[bid], size[bid])), np.column_stack((price[~bid], size[~bid])))
+            desk.after_levels(t, ())
 
     return take
+
+
+def _feed_trades(desk: VenueDesk, trades: Any, from_ns: int, to_ns: int) -> None:
+    """The prints at ``from_ns`` .. ``to_ns`` (inclusive), in order."""
+    lo = int(np.searchsorted(trades.time_ns, from_ns))
+    hi = int(np.searchsorted(trades.time_ns, to_ns, side="right"))
+    for i in range(lo, hi):
+        side = int(trades.side[i])
+        desk.trade(int(trades.time_ns[i]), float(trades.price[i]), float(trades.amount[i]), Side(side) if side else None)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Callable, Optional, Union
+from typing import Callable, Iterable, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -133,21 +133,38 @@ class MatchingVenue:
         self._check_time(time_ns)
         return self._changed(time_ns, bids, asks, self.book.is_crossed)
 
+    def levels_changed(self, time_ns: int, updates: Optional[Iterable[tuple[int, float, float]]]) -> list[Report]:
+        """``book_changed`` with the message's ``(side, price, size)`` updates (None: a snapshot);
+        they are read only while a level is watched."""
+        self._check_time(time_ns)
+        self.clock_ns = time_ns
+        if updates is None:
+            self._reread_watched()
+        elif self.watching:
+            levels = self._levels
+            for side, price, size in updates:
+                if price in levels[side]:
+                    self._set_level(side, price, size)
+        return self._after_book(time_ns, self.book.is_crossed)
+
     @property
     def busy(self) -> bool:
         """Orders open or in flight, or levels the user's takers consumed: the venue must see
         every message (while not busy, an owner may skip ``arrive``/``book_changed``)."""
         return bool(self._open or self._pending or self._levels[BID] or self._levels[ASK])
 
+    @property
+    def watching(self) -> bool:
+        """Levels watched (resting orders, or size the user's takers took): a message's updates
+        matter beyond the book."""
+        return bool(self._levels[BID] or self._levels[ASK])
+
     def _changed(self, t: int, bids: Optional[npt.ArrayLike], asks: Optional[npt.ArrayLike],
                  crossed: bool) -> list[Report]:
         """The book has taken a message: watched levels take their new sizes."""
         self.clock_ns = t
         if bids is None:  # a snapshot: every watched level
-            for side in (BID, ASK):
-                sizes = dict(zip(*(x.tolist() for x in self.book.depth(side))))
-                for price in list(self._levels[side]):
-                    self._set_level(side, price, sizes.get(price, 0.0))
+            self._reread_watched()
         else:
             for side, rows in ((BID, bids), (ASK, asks)):
                 if self._levels[side]:  # only watched levels need more than the book's update
@@ -155,6 +172,13 @@ class MatchingVenue:
                         if price in self._levels[side]:
                             self._set_level(side, price, size)
         return self._after_book(t, crossed)
+
+    def _reread_watched(self) -> None:
+        for side in (BID, ASK):
+            if self._levels[side]:
+                sizes = dict(zip(*(x.tolist() for x in self.book.depth(side))))
+                for price in list(self._levels[side]):
+                    self._set_level(side, price, sizes.get(price, 0.0))
 
     def on_trade(self, time_ns: int, price: float, quantity: float, side: Optional[Side]) -> list[Report]:
         """A public trade; ``side`` is the aggressor's (SELL hits bids), None when unknown."""
