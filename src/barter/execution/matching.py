@@ -144,7 +144,7 @@ class MatchingVenue:
             levels = self._levels
             for side, price, size in updates:
                 if price in levels[side]:
-                    self._set_level(side, price, size)
+                    self._set_level(BookSide(side), price, size)
         return self._after_book(time_ns, self.book.is_crossed)
 
     @property
