@@ -26,6 +26,13 @@ cdef struct Position:
     Fees enter_fees
     double enter_fees_total, enter_avg_price_gross, enter_value_gross
     double current_symbol_price, current_value_gross, unrealised_pnl
+    # Partial exits (beyond the seed): the enter_* fields above are what is still open; the entry
+    # fill as it was, and the legs closed so far (summed), make the whole trade at the final exit.
+    double opened_quantity, opened_value_gross
+    Fees opened_fees
+    double exited_quantity        # |base units| closed by earlier legs
+    Fees exit_fees
+    double exit_fees_total, exit_value_gross, realised_pnl
 
 
 cdef struct Fill:
@@ -39,13 +46,15 @@ cdef struct Fill:
 
 
 cdef struct Exit:
-    # An exited position: its entry as it stood, and how it ended.
+    # An exited position: its entry as it stood (with the whole entry when it was closed in legs),
+    # and how it ended, every leg summed.
     int32_t market_id
     Position entry
     int64_t exit_time_ns
     Fees exit_fees
     double exit_fees_total, exit_avg_price_gross, exit_value_gross, realised_pnl
     double exit_balance_total, exit_balance_available
+    Py_ssize_t fill_index         # the fill that closed it
 
 
 cdef struct Balance:
@@ -106,6 +115,8 @@ cdef class PortfolioCore:
     cdef double _hook_quantity(self, int32_t mid, int decision, double strength, double price,
                                int64_t t) except? -1.0
     cdef void _enter(self, int32_t mid, const Fill* f) noexcept nogil
+    cdef int _check_close(self, int32_t mid, int decision, double quantity) except -1 nogil
+    cdef void _reduce(self, int32_t mid, const Fill* f) noexcept nogil
     cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil
     cdef int _check_mid(self, int32_t mid) except -1
     cdef void _resum(self) noexcept nogil
@@ -126,7 +137,8 @@ cdef inline void portfolio_mark(PortfolioCore pf, int32_t mid, double price, int
 cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, bint filled) noexcept nogil:
     """After each event: feed the equity curves and return the portfolio equity.
 
-    While a curve's equity cannot have changed (no position open, no fill) the event's time is only
+    While a curve's equity cannot have changed (no position open, no fill: a partial exit is a fill
+    and leaves the position open) the event's time is only
     remembered: the next update (or a read) first applies that latest unchanged point, which leaves
     the same state as feeding every one of them, for the cost of a store per event.
     """
