@@ -9,7 +9,7 @@ the position then exits, as one trade, with its final leg.
 Everything here runs without the GIL except the optional Python order hook.
 """
 cimport cython
-from libc.math cimport fabs, floor, isfinite, isnan
+from libc.math cimport floor, isfinite, isnan
 from libc.stdint cimport INT64_MAX, INT64_MIN, int32_t, int64_t
 from libc.stdlib cimport calloc, free, realloc
 
@@ -23,6 +23,10 @@ import numpy as np
 # A close fill within this relative distance of the position's quantity closes all of it (its own
 # quantity is booked); a smaller one is a partial exit.
 cdef double FULL_EXIT_REL = 1e-12
+
+
+cdef inline double _abs(double x) noexcept nogil:
+    return x if x >= 0.0 else -x
 
 
 cdef inline double _fees_total(const Fees* f) noexcept nogil:
@@ -199,7 +203,7 @@ cdef class PortfolioCore:
         self.bal.time_ns = t
         if not p.is_open:
             self._enter(mid, f)
-        elif fabs(quantity) < fabs(p.quantity) * (1.0 - FULL_EXIT_REL):
+        elif _abs(quantity) < _abs(p.quantity) * (1.0 - FULL_EXIT_REL):
             self._reduce(mid, f)
         else:
             self._exit(mid, f)
@@ -217,7 +221,7 @@ cdef class PortfolioCore:
             with gil:
                 raise RuntimeError(f"a close fill of market {mid} must have the opposite sign of its position "
                                    f"quantity {p.quantity!r}, was {quantity!r}")
-        if fabs(quantity) > fabs(p.quantity) * (1.0 + FULL_EXIT_REL):
+        if _abs(quantity) > _abs(p.quantity) * (1.0 + FULL_EXIT_REL):
             with gil:
                 raise RuntimeError(f"a close fill of market {mid} must not exceed its position quantity "
                                    f"{p.quantity!r}, was {quantity!r}")
@@ -252,9 +256,9 @@ cdef class PortfolioCore:
         """A partial exit at average cost: the leg takes r = |q| / |Q| of the entry value and fees
         and is booked by the seed's exit rule; the rest stays open at the same average entry price."""
         cdef Position* p = &self.positions[mid]
-        cdef double r = fabs(f.quantity) / fabs(p.quantity)
+        cdef double r = _abs(f.quantity) / _abs(p.quantity)
         cdef double rest = p.quantity + f.quantity  # exact when the leg is most of the position
-        cdef double keep = fabs(rest) / fabs(p.quantity)  # not 1 - r, which cancels as r nears 1
+        cdef double keep = _abs(rest) / _abs(p.quantity)  # not 1 - r, which cancels as r nears 1
         cdef double value = r * p.enter_value_gross, fees = r * p.enter_fees_total
         cdef double exit_fees_total = _fees_total(&f.fees)
         cdef double gross = f.fill_value_gross - value
@@ -266,7 +270,7 @@ cdef class PortfolioCore:
         p.enter_value_gross *= keep
         p.enter_fees = _fees_scaled(&p.enter_fees, keep)
         p.enter_fees_total *= keep
-        p.exited_quantity += fabs(f.quantity)
+        p.exited_quantity += _abs(f.quantity)
         p.exit_fees = _fees_sum(&p.exit_fees, &f.fees)
         p.exit_fees_total += exit_fees_total
         p.exit_value_gross += f.fill_value_gross
@@ -290,7 +294,7 @@ cdef class PortfolioCore:
                     f.fill_value_gross, realised, self.bal.total + realised, self.bal.available,
                     self.n_fills - 1)
         if p.exited_quantity != 0.0:
-            _whole_trade(e, p, fabs(f.quantity))
+            _whole_trade(e, p, _abs(f.quantity))
         self.n_exits += 1
         self.bal.available += p.enter_value_gross + realised + p.enter_fees_total
         self.bal.total += realised
