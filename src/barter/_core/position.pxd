@@ -26,11 +26,16 @@ cdef struct Position:
     Fees enter_fees
     double enter_fees_total, enter_avg_price_gross, enter_value_gross
     double current_symbol_price, current_value_gross, unrealised_pnl
-    # Partial exits (beyond the seed): the enter_* fields above are what is still open; the entry
-    # fill as it was, and the legs closed so far (summed), make the whole trade at the final exit.
+
+
+cdef struct Legs:
+    # Partial exits of a market's open position (beyond the seed), kept beside the Position so
+    # that it and every Exit record stay their seed size. While any leg has closed (exited_quantity
+    # > 0), the Position's enter_* fields are the part still open; the entry as opened and the legs
+    # summed make the whole trade at the final exit.
+    double exited_quantity        # |base units| closed by partial exits; 0: none (the rest unset)
     double opened_quantity, opened_value_gross
     Fees opened_fees
-    double exited_quantity        # |base units| closed by earlier legs
     Fees exit_fees
     double exit_fees_total, exit_value_gross, realised_pnl
 
@@ -79,6 +84,7 @@ cdef inline void position_mark(Position* p, double price, int64_t t) noexcept no
 cdef class PortfolioCore:
     cdef readonly int32_t n_markets
     cdef Position* positions
+    cdef Legs* legs                # per market: the partial exits of its open position
     cdef Fees* fee_rates
     cdef TradeSummary* market_stats
     cdef TradeSummary total_stats
@@ -115,7 +121,7 @@ cdef class PortfolioCore:
     cdef double _hook_quantity(self, int32_t mid, int decision, double strength, double price,
                                int64_t t) except? -1.0
     cdef void _enter(self, int32_t mid, const Fill* f) noexcept nogil
-    cdef int _check_close(self, int32_t mid, int decision, double quantity) except -1 nogil
+    cdef int _refuse_close(self, int32_t mid, int decision, double quantity) except -1 nogil
     cdef void _reduce(self, int32_t mid, const Fill* f) noexcept nogil
     cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil
     cdef int _check_mid(self, int32_t mid) except -1

@@ -41,6 +41,12 @@ cdef inline Fees _fees_sum(const Fees* a, const Fees* b) noexcept nogil:
     return Fees(a.exchange + b.exchange, a.slippage + b.slippage, a.network + b.network)
 
 
+cdef inline bint _close_fits(const Position* p, int decision, double quantity) noexcept nogil:
+    """A close fill matches the position's side, takes the opposite sign and does not exceed it."""
+    return ((decision == CLOSE_LONG) == (p.side > 0) and (quantity > 0.0) != (p.quantity > 0.0)
+            and _abs(quantity) <= _abs(p.quantity) * (1.0 + FULL_EXIT_REL))
+
+
 cdef int _grow(void** buf, Py_ssize_t* cap, size_t item) except -1 nogil:
     cdef Py_ssize_t new_cap = cap[0] * 2 if cap[0] else 1024
     cdef void* grown = realloc(buf[0], new_cap * item)
@@ -90,6 +96,9 @@ cdef class PortfolioCore:
             raise ValueError(f"need fee rates for {n_markets} markets, got {len(fee_rates)}")
         self.n_markets = n_markets
         self.positions = <Position*> calloc(n_markets, sizeof(Position))
+        self.legs = <Legs*> calloc(n_markets, sizeof(Legs))
+        if self.legs == NULL:
+            raise MemoryError()
         self.fee_rates = <Fees*> calloc(n_markets, sizeof(Fees))
         if not (isfinite(starting_equity) and starting_equity > 0.0):
             raise ValueError(f"starting_equity must be finite and > 0, was {starting_equity!r}")
@@ -125,6 +134,7 @@ cdef class PortfolioCore:
 
     def __dealloc__(self):
         free(self.positions)
+        free(self.legs)
         free(self.fee_rates)
         free(self.market_stats)
         free(self.market_curves)
@@ -192,8 +202,8 @@ cdef class PortfolioCore:
         if (decision == CLOSE_LONG or decision == CLOSE_SHORT) != p.is_open:
             with gil:
                 raise RuntimeError(f"decision {decision} does not match the position of market {mid}")
-        if p.is_open:
-            self._check_close(mid, decision, quantity)
+        if p.is_open and not _close_fits(p, decision, quantity):
+            self._refuse_close(mid, decision, quantity)
         if self.n_fills == self.cap_fills:
             _grow(<void**> &self.fills, &self.cap_fills, sizeof(Fill))
         f = &self.fills[self.n_fills]
@@ -210,22 +220,18 @@ cdef class PortfolioCore:
         self._resum()
         return 0
 
-    cdef int _check_close(self, int32_t mid, int decision, double quantity) except -1 nogil:
-        """A close fill must match the position's side, take the opposite sign and not exceed it."""
+    cdef int _refuse_close(self, int32_t mid, int decision, double quantity) except -1 nogil:
+        """Raise the reason ``_close_fits`` refused a close fill."""
         cdef const Position* p = &self.positions[mid]
-        if (decision == CLOSE_LONG) != (p.side > 0):
-            with gil:
-                raise RuntimeError(f"decision {decision} does not match the {'long' if p.side > 0 else 'short'}"
-                                   f" position of market {mid}")
-        if (quantity > 0.0) == (p.quantity > 0.0):
-            with gil:
-                raise RuntimeError(f"a close fill of market {mid} must have the opposite sign of its position "
-                                   f"quantity {p.quantity!r}, was {quantity!r}")
-        if _abs(quantity) > _abs(p.quantity) * (1.0 + FULL_EXIT_REL):
-            with gil:
-                raise RuntimeError(f"a close fill of market {mid} must not exceed its position quantity "
-                                   f"{p.quantity!r}, was {quantity!r}")
-        return 0
+        with gil:
+            if (decision == CLOSE_LONG) != (p.side > 0):
+                raise RuntimeError(f"decision {decision} does not match the "
+                                   f"{'long' if p.side > 0 else 'short'} position of market {mid}")
+            if (quantity > 0.0) == (p.quantity > 0.0):
+                raise RuntimeError(f"a close fill of market {mid} must have the opposite sign of its "
+                                   f"position quantity {p.quantity!r}, was {quantity!r}")
+            raise RuntimeError(f"a close fill of market {mid} must not exceed its position quantity "
+                               f"{p.quantity!r}, was {quantity!r}")
 
     cdef void _enter(self, int32_t mid, const Fill* f) noexcept nogil:
         cdef Position* p = &self.positions[mid]
@@ -241,14 +247,7 @@ cdef class PortfolioCore:
         p.current_symbol_price = p.enter_avg_price_gross
         p.current_value_gross = f.fill_value_gross
         p.unrealised_pnl = -2.0 * p.enter_fees_total
-        p.opened_quantity = f.quantity
-        p.opened_value_gross = f.fill_value_gross
-        p.opened_fees = f.fees
-        p.exited_quantity = 0.0
-        p.exit_fees = Fees(0.0, 0.0, 0.0)
-        p.exit_fees_total = 0.0
-        p.exit_value_gross = 0.0
-        p.realised_pnl = 0.0
+        self.legs[mid].exited_quantity = 0.0
         self.bal.available -= p.enter_value_gross + p.enter_fees_total
         self.n_open += 1
 
@@ -256,6 +255,7 @@ cdef class PortfolioCore:
         """A partial exit at average cost: the leg takes r = |q| / |Q| of the entry value and fees
         and is booked by the seed's exit rule; the rest stays open at the same average entry price."""
         cdef Position* p = &self.positions[mid]
+        cdef Legs* g = &self.legs[mid]
         cdef double r = _abs(f.quantity) / _abs(p.quantity)
         cdef double rest = p.quantity + f.quantity  # exact when the leg is most of the position
         cdef double keep = _abs(rest) / _abs(p.quantity)  # not 1 - r, which cancels as r nears 1
@@ -266,15 +266,17 @@ cdef class PortfolioCore:
         self.bal.available += value + realised + fees
         self.bal.total += realised
         self.realised[mid] += realised
+        if g.exited_quantity == 0.0:  # the first leg: keep the entry as opened
+            g[0] = Legs(0.0, p.quantity, p.enter_value_gross, p.enter_fees, Fees(0.0, 0.0, 0.0), 0.0, 0.0, 0.0)
+        g.exited_quantity += _abs(f.quantity)
+        g.exit_fees = _fees_sum(&g.exit_fees, &f.fees)
+        g.exit_fees_total += exit_fees_total
+        g.exit_value_gross += f.fill_value_gross
+        g.realised_pnl += realised
         p.quantity = rest
         p.enter_value_gross *= keep
         p.enter_fees = _fees_scaled(&p.enter_fees, keep)
         p.enter_fees_total *= keep
-        p.exited_quantity += _abs(f.quantity)
-        p.exit_fees = _fees_sum(&p.exit_fees, &f.fees)
-        p.exit_fees_total += exit_fees_total
-        p.exit_value_gross += f.fill_value_gross
-        p.realised_pnl += realised
         position_mark(p, p.current_symbol_price, f.time_ns)  # the rest's unrealised PnL
 
     cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil:
@@ -293,8 +295,8 @@ cdef class PortfolioCore:
                     f.fill_value_gross / (f.quantity if f.quantity >= 0.0 else -f.quantity),
                     f.fill_value_gross, realised, self.bal.total + realised, self.bal.available,
                     self.n_fills - 1)
-        if p.exited_quantity != 0.0:
-            _whole_trade(e, p, _abs(f.quantity))
+        if self.legs[mid].exited_quantity != 0.0:
+            _whole_trade(e, &self.legs[mid], _abs(f.quantity))
         self.n_exits += 1
         self.bal.available += p.enter_value_gross + realised + p.enter_fees_total
         self.bal.total += realised
@@ -393,6 +395,7 @@ cdef class PortfolioCore:
             return None
         d = _position_dict(&self.positions[mid])
         d["market_id"] = mid
+        d.update(_legs_dict(&self.legs[mid]))
         return d
 
     def fills_columns(self):
@@ -456,17 +459,17 @@ cdef class PortfolioCore:
                 "open_holding_ns": open_ns}
 
 
-cdef void _whole_trade(Exit* e, const Position* p, double last_quantity) noexcept nogil:
+cdef void _whole_trade(Exit* e, const Legs* g, double last_quantity) noexcept nogil:
     """The exit of a position closed in legs: its whole entry, and every leg's exit summed."""
-    e.entry.quantity = p.opened_quantity
-    e.entry.enter_value_gross = p.opened_value_gross
-    e.entry.enter_fees = p.opened_fees
-    e.entry.enter_fees_total = _fees_total(&p.opened_fees)
-    e.exit_fees = _fees_sum(&p.exit_fees, &e.exit_fees)
-    e.exit_fees_total += p.exit_fees_total
-    e.exit_value_gross += p.exit_value_gross
-    e.exit_avg_price_gross = e.exit_value_gross / (p.exited_quantity + last_quantity)
-    e.realised_pnl += p.realised_pnl
+    e.entry.quantity = g.opened_quantity
+    e.entry.enter_value_gross = g.opened_value_gross
+    e.entry.enter_fees = g.opened_fees
+    e.entry.enter_fees_total = _fees_total(&g.opened_fees)  # as _enter summed it
+    e.exit_fees = _fees_sum(&g.exit_fees, &e.exit_fees)
+    e.exit_fees_total += g.exit_fees_total
+    e.exit_value_gross += g.exit_value_gross
+    e.exit_avg_price_gross = e.exit_value_gross / (g.exited_quantity + last_quantity)
+    e.realised_pnl += g.realised_pnl
     e.entry.unrealised_pnl = e.realised_pnl
 
 
@@ -483,9 +486,15 @@ cdef dict _position_dict(const Position* p):
         "enter_fees_total": p.enter_fees_total, "enter_avg_price_gross": p.enter_avg_price_gross,
         "enter_value_gross": p.enter_value_gross, "current_symbol_price": p.current_symbol_price,
         "current_value_gross": p.current_value_gross, "unrealised_pnl": p.unrealised_pnl,
-        # the partial exits so far (beyond the seed); an exit record replaces these with its own
-        "realised_pnl": p.realised_pnl,
-        "exit_fees": (p.exit_fees.exchange, p.exit_fees.slippage, p.exit_fees.network),
-        "exit_fees_total": p.exit_fees_total, "exit_value_gross": p.exit_value_gross,
-        "exit_avg_price_gross": p.exit_value_gross / p.exited_quantity if p.exited_quantity else 0.0,
     }
+
+
+cdef dict _legs_dict(const Legs* g):
+    """An open position's partial exits so far, in the seed's exit fields (zeros without any)."""
+    if g.exited_quantity == 0.0:
+        return {"realised_pnl": 0.0, "exit_fees": (0.0, 0.0, 0.0), "exit_fees_total": 0.0,
+                "exit_value_gross": 0.0, "exit_avg_price_gross": 0.0}
+    return {"realised_pnl": g.realised_pnl,
+            "exit_fees": (g.exit_fees.exchange, g.exit_fees.slippage, g.exit_fees.network),
+            "exit_fees_total": g.exit_fees_total, "exit_value_gross": g.exit_value_gross,
+            "exit_avg_price_gross": g.exit_value_gross / g.exited_quantity}
