@@ -33,7 +33,7 @@ Force exit (SignalForceExit)
 barter's deliberate differences (docs/seed-differences.md) that apply here: fill time = the market
 event's time (#1, #6); an entry whose floored quantity is 0 is refused and counted (#5).
 
-Partial exits (beyond the seed; only recorded fills, ``book``, make them)
+Partial exits (beyond the seed, #21; only recorded fills, ``book``, make them)
     a close fill of |q| < |Q| (1 - 1e-12) reduces the position at average cost: r = |q| / |Q| of the
     entry value and of each entry fee is released; leg realised = ±(exit value - r enter_value)
     - (r enter_fees_total + exit fees); available += r enter_value + leg + r enter_fees_total;
