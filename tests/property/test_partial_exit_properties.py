@@ -104,7 +104,7 @@ def test_partial_exits_equal_the_fraction_reference(data: Any) -> None:
     ref = SeedPortfolio(n_markets, CASH, [(0.0, 0.0, 0.0)] * n_markets, 1000.0, None)
     t = T0
     legs = 0
-    for step in range(data.draw(st.integers(2, 20), label="steps")):
+    for step in range(data.draw(st.integers(2, 16), label="steps")):
         t += 60 * 10**9
         mid = data.draw(st.integers(0, n_markets - 1))
         price = data.draw(floats(0.5, 5e4), label="price")

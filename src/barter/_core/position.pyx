@@ -363,7 +363,9 @@ cdef class PortfolioCore:
 
     def apply_fill(self, int32_t mid, int decision, double quantity, double price, int64_t time_ns,
                    fees):
-        """Book a recorded fill with its fee amounts ``(exchange, slippage, network)`` (replay)."""
+        """Book a recorded fill with its fee amounts ``(exchange, slippage, network)`` (replay, or an
+        execution's fill). A close fill smaller than the position exits part of it; a fill that does
+        not fit the position raises ``RuntimeError`` and changes nothing."""
         self._check_mid(mid)
         if not (isfinite(price) and price > 0.0 and isfinite(quantity) and quantity != 0.0):
             raise ValueError(f"fill needs a finite price > 0 and quantity != 0, was {price!r}, {quantity!r}")
