@@ -33,6 +33,17 @@ Force exit (SignalForceExit)
 barter's deliberate differences (docs/seed-differences.md) that apply here: fill time = the market
 event's time (#1, #6); an entry whose floored quantity is 0 is refused and counted (#5).
 
+Partial exits (beyond the seed, #21; only recorded fills, ``book``, make them)
+    a close fill of |q| < |Q| (1 - 1e-12) reduces the position at average cost: r = |q| / |Q| of the
+    entry value and of each entry fee is released; leg realised = ±(exit value - r enter_value)
+    - (r enter_fees_total + exit fees); available += r enter_value + leg + r enter_fees_total;
+    total += leg; the rest keeps (1 - r) of the entry value and fees and is re-marked at its current
+    price. The final exit books its own leg the same way (the seed's exit on the rest), and the
+    exited position reports the whole trade: the entry as it was opened, exit value and fees summed
+    over the legs, exit avg price = Σ exit value / Σ |q|, realised = Σ legs, PnL return = that
+    realised / the opened entry value. A close fill of the wrong side, sign, or larger than
+    |Q| (1 + 1e-12), and an entry fill with a position open (or a close without), are refused.
+
 The one step that is not exact is the allocator's flooring to ``size_decimals``: the seed computes
 ``(order_value / close * 10000.0).floor() / 10000.0`` in f64, and which lot an exact-boundary ratio
 lands on is defined by that f64 expression, so ``lot_floor`` evaluates the same IEEE-754 operations
@@ -50,6 +61,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 LONG, CLOSE_LONG, SHORT, CLOSE_SHORT = 0, 1, 2, 3
 DECISIONS = (LONG, CLOSE_LONG, SHORT, CLOSE_SHORT)
 ZERO = Fraction(0)
+FULL_EXIT_REL = Fraction(1, 10**12)  # a close fill this near the position's size closes all of it
 ZERO_BAND = Fraction(1, 10**9)  # |available| <= ZERO_BAND * magnitude: "is it 0?" depends on float rounding
 
 
@@ -78,6 +90,12 @@ class RefFees:
     @property
     def total(self) -> Fraction:
         return self.exchange + self.slippage + self.network
+
+    def __add__(self, other: RefFees) -> RefFees:
+        return RefFees(self.exchange + other.exchange, self.slippage + other.slippage, self.network + other.network)
+
+    def scaled(self, r: Fraction) -> RefFees:
+        return RefFees(r * self.exchange, r * self.slippage, r * self.network)
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,10 @@ class RefPosition:
     exit_value_gross: Fraction = ZERO
     exit_time_ns: Optional[int] = None
     exit_balance: Optional[RefBalance] = None
+    # partial exits: the entry as opened, the |quantity| closed so far, each leg's realised PnL
+    opened: Optional[tuple[Fraction, Fraction, RefFees]] = None
+    exited_quantity: Fraction = ZERO
+    legs: list[Fraction] = field(default_factory=list)
 
     @property
     def pnl_return(self) -> Fraction:
@@ -216,13 +238,31 @@ class SeedPortfolio:
         value = abs(quantity) * price
         rate = self.fee_rates[mid]
         fees = RefFees(rate.exchange * value, rate.slippage * value, rate.network * value)
-        f = RefFill(mid, decision, time_ns, price, quantity, value, fees)
+        self._record(RefFill(mid, decision, time_ns, price, quantity, value, fees))
+
+    def book(self, mid: int, decision: int, quantity: float, price: float, time_ns: int,
+             fees: tuple[float, float, float]) -> bool:
+        """A recorded fill with its fee amounts (``PortfolioCore.apply_fill``); False when refused."""
+        q, px = Fraction(quantity), Fraction(price)
+        p = self.open.get(mid)
+        if (decision in (CLOSE_LONG, CLOSE_SHORT)) != (p is not None):
+            return False
+        if p is not None and ((decision == CLOSE_LONG) != (p.side > 0) or (q > 0) == (p.quantity > 0)
+                              or abs(q) > abs(p.quantity) * (1 + FULL_EXIT_REL)):
+            return False
+        self._record(RefFill(mid, decision, time_ns, px, q, abs(q) * px, RefFees(*map(Fraction, fees))))
+        return True
+
+    def _record(self, f: RefFill) -> None:
         self.fills.append(f)
-        self.magnitude = max(self.magnitude, value + fees.total)
-        if mid in self.open:
-            self._exit(f)
-        else:
+        self.magnitude = max(self.magnitude, f.fill_value_gross + f.fees.total)
+        p = self.open.get(f.market_id)
+        if p is None:
             self._enter(f)
+        elif abs(f.quantity) < abs(p.quantity) * (1 - FULL_EXIT_REL):
+            self._reduce(p, f)
+        else:
+            self._exit(f)
 
     def _enter(self, f: RefFill) -> None:
         assert f.decision in (LONG, SHORT), "an entry fill must be Long or Short"
@@ -236,30 +276,50 @@ class SeedPortfolio:
             enter_avg_price_gross=avg, enter_value_gross=f.fill_value_gross,
             current_symbol_price=avg, current_value_gross=f.fill_value_gross,
             unrealised_profit_loss=-2 * f.fees.total,
+            opened=(f.quantity, f.fill_value_gross, f.fees),
         )
         self.open[f.market_id] = p
         b = self.balance
         self.balance = RefBalance(f.time_ns, b.total, b.available - p.enter_value_gross - p.enter_fees_total)
 
+    def _close_leg(self, p: RefPosition, f: RefFill, r: Fraction) -> Fraction:
+        """Close r of what is open (the seed's exit rule on that part); the leg's realised PnL."""
+        value, fees = r * p.enter_value_gross, r * p.enter_fees_total
+        leg = p.side * (f.fill_value_gross - value) - (fees + f.fees.total)
+        b = self.balance
+        self.balance = RefBalance(f.time_ns, b.total + leg, b.available + value + leg + fees)
+        p.exit_fees = p.exit_fees + f.fees
+        p.exit_fees_total += f.fees.total
+        p.exit_value_gross += f.fill_value_gross
+        p.exited_quantity += abs(f.quantity)
+        p.exit_avg_price_gross = p.exit_value_gross / p.exited_quantity
+        p.realised_profit_loss += leg
+        p.legs.append(leg)
+        p.update_time_ns = f.time_ns
+        return leg
+
+    def _reduce(self, p: RefPosition, f: RefFill) -> None:
+        assert f.decision in (CLOSE_LONG, CLOSE_SHORT), "an exit fill must be a Close decision"
+        r = abs(f.quantity) / abs(p.quantity)
+        self._close_leg(p, f, r)
+        p.quantity += f.quantity
+        p.enter_value_gross *= 1 - r
+        p.enter_fees = p.enter_fees.scaled(1 - r)
+        p.enter_fees_total *= 1 - r
+        self.mark(f.market_id, p.current_symbol_price, f.time_ns)  # type: ignore[arg-type]
+
     def _exit(self, f: RefFill) -> None:
         assert f.decision in (CLOSE_LONG, CLOSE_SHORT), "an exit fill must be a Close decision"
         p = self.open.pop(f.market_id)
-        b = RefBalance(f.time_ns, self.balance.total, self.balance.available)
-        p.exit_fees = f.fees
-        p.exit_fees_total = f.fees.total
-        p.exit_value_gross = f.fill_value_gross
-        p.exit_avg_price_gross = abs(f.fill_value_gross / f.quantity)
-        p.realised_profit_loss = (p.side * (p.exit_value_gross - p.enter_value_gross)
-                                  - (p.enter_fees_total + p.exit_fees_total))
+        b = self.balance
+        leg = self._close_leg(p, f, Fraction(1))
+        assert p.opened is not None
+        p.quantity, p.enter_value_gross, p.enter_fees = p.opened  # the whole trade
+        p.enter_fees_total = p.enter_fees.total
         p.unrealised_profit_loss = p.realised_profit_loss
-        p.update_time_ns = f.time_ns
         p.exit_time_ns = f.time_ns
-        p.exit_balance = RefBalance(b.time_ns, b.total + p.realised_profit_loss, b.available)
+        p.exit_balance = RefBalance(f.time_ns, b.total + leg, b.available)
         self.exited.append(p)
-        self.balance = RefBalance(
-            f.time_ns, b.total + p.realised_profit_loss,
-            b.available + p.enter_value_gross + p.realised_profit_loss + p.enter_fees_total,
-        )
 
     # -- the engine's per-event order -----------------------------------------------------------
 

@@ -28,6 +28,18 @@ cdef struct Position:
     double current_symbol_price, current_value_gross, unrealised_pnl
 
 
+cdef struct Legs:
+    # Partial exits of a market's open position (beyond the seed), kept beside the Position so
+    # that it and every Exit record stay their seed size. While any leg has closed (exited_quantity
+    # > 0), the Position's enter_* fields are the part still open; the entry as opened and the legs
+    # summed make the whole trade at the final exit.
+    double exited_quantity        # |base units| closed by partial exits; 0: none (the rest unset)
+    double opened_quantity, opened_value_gross
+    Fees opened_fees
+    Fees exit_fees
+    double exit_fees_total, exit_value_gross, realised_pnl
+
+
 cdef struct Fill:
     int32_t market_id
     int decision
@@ -39,13 +51,15 @@ cdef struct Fill:
 
 
 cdef struct Exit:
-    # An exited position: its entry as it stood, and how it ended.
+    # An exited position: its entry as it stood (with the whole entry when it was closed in legs),
+    # and how it ended, every leg summed.
     int32_t market_id
     Position entry
     int64_t exit_time_ns
     Fees exit_fees
     double exit_fees_total, exit_avg_price_gross, exit_value_gross, realised_pnl
     double exit_balance_total, exit_balance_available
+    Py_ssize_t fill_index         # the fill that closed it
 
 
 cdef struct Balance:
@@ -70,6 +84,7 @@ cdef inline void position_mark(Position* p, double price, int64_t t) noexcept no
 cdef class PortfolioCore:
     cdef readonly int32_t n_markets
     cdef Position* positions
+    cdef Legs* legs                # per market: the partial exits of its open position
     cdef Fees* fee_rates
     cdef TradeSummary* market_stats
     cdef TradeSummary total_stats
@@ -110,6 +125,8 @@ cdef class PortfolioCore:
     cdef double _hook_quantity(self, int32_t mid, int decision, double strength, double price,
                                int64_t t) except? -1.0
     cdef void _enter(self, int32_t mid, const Fill* f) noexcept nogil
+    cdef int _refuse_close(self, int32_t mid, int decision, double quantity) except -1 nogil
+    cdef void _reduce(self, int32_t mid, const Fill* f) noexcept nogil
     cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil
     cdef int _check_mid(self, int32_t mid) except -1
     cdef void _resum(self) noexcept nogil
@@ -130,7 +147,8 @@ cdef inline void portfolio_mark(PortfolioCore pf, int32_t mid, double price, int
 cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, bint filled) noexcept nogil:
     """After each event: feed the equity curves and return the portfolio equity.
 
-    While a curve's equity cannot have changed (no position open, no fill) the event's time is only
+    While a curve's equity cannot have changed (no position open, no fill: a partial exit is a fill
+    and leaves the position open) the event's time is only
     remembered: the next update (or a read) first applies that latest unchanged point, which leaves
     the same state as feeding every one of them, for the cost of a store per event.
     """

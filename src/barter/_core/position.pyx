@@ -4,6 +4,8 @@ Semantics are the seed's (barter 0.8, SEED.md §1): one position per market, ent
 exited in full by the next; entry reserves value + fees from the available balance; unrealised PnL
 counts the entry fees twice (the second copy estimates the exit fees); realised PnL and the PnL
 return are booked on exit, which also feeds the market's and the portfolio's statistics.
+Beyond the seed, a close fill smaller than the position reduces it at average cost (a partial exit);
+the position then exits, as one trade, with its final leg.
 Everything here runs without the GIL except the optional Python order hook.
 """
 cimport cython
@@ -18,8 +20,31 @@ from barter._core.stats cimport (EquityCurve, TradeSummary, equity_catch_up, equ
 import numpy as np
 
 
+# A close fill within this relative distance of the position's quantity closes all of it (its own
+# quantity is booked); a smaller one is a partial exit.
+cdef double FULL_EXIT_REL = 1e-12
+
+
+cdef inline double _abs(double x) noexcept nogil:
+    return x if x >= 0.0 else -x
+
+
 cdef inline double _fees_total(const Fees* f) noexcept nogil:
     return f.exchange + f.slippage + f.network
+
+
+cdef inline Fees _fees_scaled(const Fees* f, double r) noexcept nogil:
+    return Fees(r * f.exchange, r * f.slippage, r * f.network)
+
+
+cdef inline Fees _fees_sum(const Fees* a, const Fees* b) noexcept nogil:
+    return Fees(a.exchange + b.exchange, a.slippage + b.slippage, a.network + b.network)
+
+
+cdef inline bint _close_fits(const Position* p, int decision, double quantity) noexcept nogil:
+    """A close fill matches the position's side, takes the opposite sign and does not exceed it."""
+    return ((decision == CLOSE_LONG) == (p.side > 0) and (quantity > 0.0) != (p.quantity > 0.0)
+            and _abs(quantity) <= _abs(p.quantity) * (1.0 + FULL_EXIT_REL))
 
 
 cdef int _grow(void** buf, Py_ssize_t* cap, size_t item) except -1 nogil:
@@ -75,6 +100,9 @@ cdef class PortfolioCore:
             raise ValueError(f"need fee rates for {n_markets} markets, got {len(fee_rates)}")
         self.n_markets = n_markets
         self.positions = <Position*> calloc(n_markets, sizeof(Position))
+        self.legs = <Legs*> calloc(n_markets, sizeof(Legs))
+        if self.legs == NULL:
+            raise MemoryError()
         self.fee_rates = <Fees*> calloc(n_markets, sizeof(Fees))
         if not (isfinite(starting_equity) and starting_equity > 0.0):
             raise ValueError(f"starting_equity must be finite and > 0, was {starting_equity!r}")
@@ -114,6 +142,7 @@ cdef class PortfolioCore:
 
     def __dealloc__(self):
         free(self.positions)
+        free(self.legs)
         free(self.fee_rates)
         free(self.market_stats)
         free(self.market_curves)
@@ -182,11 +211,15 @@ cdef class PortfolioCore:
 
     cdef int book(self, int32_t mid, int decision, double quantity, double price, int64_t t,
                   Fees fees) except -1 nogil:
-        """The seed's update_from_fill: a fill on a market with a position open exits it."""
+        """The seed's update_from_fill: a fill on a market with a position open exits it, in full or
+        (beyond the seed) in part when its quantity is smaller. A bad fill raises and changes nothing."""
+        cdef Position* p = &self.positions[mid]
         cdef Fill* f
-        if (decision == CLOSE_LONG or decision == CLOSE_SHORT) != self.positions[mid].is_open:
+        if (decision == CLOSE_LONG or decision == CLOSE_SHORT) != p.is_open:
             with gil:
                 raise RuntimeError(f"decision {decision} does not match the position of market {mid}")
+        if p.is_open and not _close_fits(p, decision, quantity):
+            self._refuse_close(mid, decision, quantity)
         if self.n_fills == self.cap_fills:
             _grow(<void**> &self.fills, &self.cap_fills, sizeof(Fill))
         f = &self.fills[self.n_fills]
@@ -194,12 +227,27 @@ cdef class PortfolioCore:
                     price * (quantity if quantity >= 0.0 else -quantity), fees)
         self.n_fills += 1
         self.bal.time_ns = t
-        if self.positions[mid].is_open:
-            self._exit(mid, f)
-        else:
+        if not p.is_open:
             self._enter(mid, f)
+        elif _abs(quantity) < _abs(p.quantity) * (1.0 - FULL_EXIT_REL):
+            self._reduce(mid, f)
+        else:
+            self._exit(mid, f)
         self._resum()
         return 0
+
+    cdef int _refuse_close(self, int32_t mid, int decision, double quantity) except -1 nogil:
+        """Raise the reason ``_close_fits`` refused a close fill."""
+        cdef const Position* p = &self.positions[mid]
+        with gil:
+            if (decision == CLOSE_LONG) != (p.side > 0):
+                raise RuntimeError(f"decision {decision} does not match the "
+                                   f"{'long' if p.side > 0 else 'short'} position of market {mid}")
+            if (quantity > 0.0) == (p.quantity > 0.0):
+                raise RuntimeError(f"a close fill of market {mid} must have the opposite sign of its "
+                                   f"position quantity {p.quantity!r}, was {quantity!r}")
+            raise RuntimeError(f"a close fill of market {mid} must not exceed its position quantity "
+                               f"{p.quantity!r}, was {quantity!r}")
 
     cdef void _enter(self, int32_t mid, const Fill* f) noexcept nogil:
         cdef Position* p = &self.positions[mid]
@@ -215,8 +263,37 @@ cdef class PortfolioCore:
         p.current_symbol_price = p.enter_avg_price_gross
         p.current_value_gross = f.fill_value_gross
         p.unrealised_pnl = -2.0 * p.enter_fees_total
+        self.legs[mid].exited_quantity = 0.0
         self.bal.available -= p.enter_value_gross + p.enter_fees_total
         self.n_open += 1
+
+    cdef void _reduce(self, int32_t mid, const Fill* f) noexcept nogil:
+        """A partial exit at average cost: the leg takes r = |q| / |Q| of the entry value and fees
+        and is booked by the seed's exit rule; the rest stays open at the same average entry price."""
+        cdef Position* p = &self.positions[mid]
+        cdef Legs* g = &self.legs[mid]
+        cdef double r = _abs(f.quantity) / _abs(p.quantity)
+        cdef double rest = p.quantity + f.quantity  # exact when the leg is most of the position
+        cdef double keep = _abs(rest) / _abs(p.quantity)  # not 1 - r, which cancels as r nears 1
+        cdef double value = r * p.enter_value_gross, fees = r * p.enter_fees_total
+        cdef double exit_fees_total = _fees_total(&f.fees)
+        cdef double gross = f.fill_value_gross - value
+        cdef double realised = (gross if p.side > 0 else -gross) - (fees + exit_fees_total)
+        self.bal.available += value + realised + fees
+        self.bal.total += realised
+        self.realised[mid] += realised
+        if g.exited_quantity == 0.0:  # the first leg: keep the entry as opened
+            g[0] = Legs(0.0, p.quantity, p.enter_value_gross, p.enter_fees, Fees(0.0, 0.0, 0.0), 0.0, 0.0, 0.0)
+        g.exited_quantity += _abs(f.quantity)
+        g.exit_fees = _fees_sum(&g.exit_fees, &f.fees)
+        g.exit_fees_total += exit_fees_total
+        g.exit_value_gross += f.fill_value_gross
+        g.realised_pnl += realised
+        p.quantity = rest
+        p.enter_value_gross *= keep
+        p.enter_fees = _fees_scaled(&p.enter_fees, keep)
+        p.enter_fees_total *= keep
+        position_mark(p, p.current_symbol_price, f.time_ns)  # the rest's unrealised PnL
 
     cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil:
         cdef Position* p = &self.positions[mid]
@@ -232,17 +309,21 @@ cdef class PortfolioCore:
         e = &self.exits[self.n_exits]
         e[0] = Exit(mid, p[0], f.time_ns, f.fees, exit_fees_total,
                     f.fill_value_gross / (f.quantity if f.quantity >= 0.0 else -f.quantity),
-                    f.fill_value_gross, realised, self.bal.total + realised, self.bal.available)
+                    f.fill_value_gross, realised, self.bal.total + realised, self.bal.available,
+                    self.n_fills - 1)
+        if self.legs[mid].exited_quantity != 0.0:
+            _whole_trade(e, &self.legs[mid], _abs(f.quantity))
         self.n_exits += 1
         self.bal.available += p.enter_value_gross + realised + p.enter_fees_total
         self.bal.total += realised
         p.is_open = False
         self.n_open -= 1
         self.realised[mid] += realised
+        # one trade per position: its realised PnL over the value of its whole entry
         trades_update(&self.market_stats[mid], p.enter_time_ns, f.time_ns,
-                      realised / p.enter_value_gross, realised, self.bal.total)
+                      e.realised_pnl / e.entry.enter_value_gross, e.realised_pnl, self.bal.total)
         trades_update(&self.total_stats, p.enter_time_ns, f.time_ns,
-                      realised / p.enter_value_gross, realised, self.bal.total)
+                      e.realised_pnl / e.entry.enter_value_gross, e.realised_pnl, self.bal.total)
         return 0
 
     cdef double equity(self) noexcept nogil:
@@ -320,7 +401,9 @@ cdef class PortfolioCore:
 
     def apply_fill(self, int32_t mid, int decision, double quantity, double price, int64_t time_ns,
                    fees):
-        """Book a recorded fill with its fee amounts ``(exchange, slippage, network)`` (replay)."""
+        """Book a recorded fill with its fee amounts ``(exchange, slippage, network)`` (replay, or an
+        execution's fill). A close fill smaller than the position exits part of it; a fill that does
+        not fit the position raises ``RuntimeError`` and changes nothing."""
         self._check_mid(mid)
         if not (isfinite(price) and price > 0.0 and isfinite(quantity) and quantity != 0.0):
             raise ValueError(f"fill needs a finite price > 0 and quantity != 0, was {price!r}, {quantity!r}")
@@ -352,6 +435,7 @@ cdef class PortfolioCore:
             return None
         d = _position_dict(&self.positions[mid])
         d["market_id"] = mid
+        d.update(_legs_dict(&self.legs[mid]))
         return d
 
     def fills_columns(self):
@@ -377,7 +461,8 @@ cdef class PortfolioCore:
                      exit_fees_total=e.exit_fees_total, exit_avg_price_gross=e.exit_avg_price_gross,
                      exit_value_gross=e.exit_value_gross, realised_pnl=e.realised_pnl,
                      unrealised_pnl=e.realised_pnl,
-                     exit_balance=(e.exit_time_ns, e.exit_balance_total, e.exit_balance_available))
+                     exit_balance=(e.exit_time_ns, e.exit_balance_total, e.exit_balance_available),
+                     fill_index=e.fill_index)
             out.append(d)
         return out
 
@@ -414,6 +499,20 @@ cdef class PortfolioCore:
                 "open_holding_ns": open_ns}
 
 
+cdef void _whole_trade(Exit* e, const Legs* g, double last_quantity) noexcept nogil:
+    """The exit of a position closed in legs: its whole entry, and every leg's exit summed."""
+    e.entry.quantity = g.opened_quantity
+    e.entry.enter_value_gross = g.opened_value_gross
+    e.entry.enter_fees = g.opened_fees
+    e.entry.enter_fees_total = _fees_total(&g.opened_fees)  # as _enter summed it
+    e.exit_fees = _fees_sum(&g.exit_fees, &e.exit_fees)
+    e.exit_fees_total += g.exit_fees_total
+    e.exit_value_gross += g.exit_value_gross
+    e.exit_avg_price_gross = e.exit_value_gross / (g.exited_quantity + last_quantity)
+    e.realised_pnl += g.realised_pnl
+    e.entry.unrealised_pnl = e.realised_pnl
+
+
 _FILL_COLUMNS = (("market_id", np.int32), ("decision", np.int8), ("time_ns", np.int64),
                  ("price", np.float64), ("quantity", np.float64), ("fill_value_gross", np.float64),
                  ("fee_exchange", np.float64), ("fee_slippage", np.float64), ("fee_network", np.float64))
@@ -428,3 +527,14 @@ cdef dict _position_dict(const Position* p):
         "enter_value_gross": p.enter_value_gross, "current_symbol_price": p.current_symbol_price,
         "current_value_gross": p.current_value_gross, "unrealised_pnl": p.unrealised_pnl,
     }
+
+
+cdef dict _legs_dict(const Legs* g):
+    """An open position's partial exits so far, in the seed's exit fields (zeros without any)."""
+    if g.exited_quantity == 0.0:
+        return {"realised_pnl": 0.0, "exit_fees": (0.0, 0.0, 0.0), "exit_fees_total": 0.0,
+                "exit_value_gross": 0.0, "exit_avg_price_gross": 0.0}
+    return {"realised_pnl": g.realised_pnl,
+            "exit_fees": (g.exit_fees.exchange, g.exit_fees.slippage, g.exit_fees.network),
+            "exit_fees_total": g.exit_fees_total, "exit_value_gross": g.exit_value_gross,
+            "exit_avg_price_gross": g.exit_value_gross / g.exited_quantity}

@@ -127,8 +127,23 @@ class Emitter:
         if core.n_fills > fills_before and core.n_exits > self.exits_seen:
             return core.exits_list(self.exits_seen)[0]  # its entry state holds the mark
         if core.n_fills > fills_before:
-            return None  # entered this event: not open when marked
+            return None  # entered (or partly exited) this event: the state before the fill is not kept
         return core.position(mid)
+
+    def _closed_by(self, k: int) -> bool:
+        """Whether fill ``k`` closed its position (else it was a partial exit)."""
+        core = self.portfolio.core
+        return core.n_exits > self.exits_seen and core.exits_list(self.exits_seen)[0]["fill_index"] == k
+
+    def _publish_reduced(self, t: int, mid: int) -> None:
+        """A partial exit (beyond the seed): the reduced position's state. The core keeps only its
+        latest state, which is this fill's unless a later fill of the batch (one market event or
+        command) changed it again; none is published when a later fill closed it."""
+        p = self.portfolio.core.position(mid)
+        if p is not None:
+            market = self.portfolio.markets[mid]
+            self.publish(PositionUpdate(t, market, position_id(self.portfolio.engine_id, market),
+                                        p["current_symbol_price"], p["current_value_gross"], p["unrealised_pnl"]))
 
     def publish_fills(self, start: int) -> None:
         """Order, fill, position and balance events of fills ``start`` .. the latest."""
@@ -141,9 +156,11 @@ class Emitter:
                                    Fees(*f["fees"])))
             if decision.is_entry:
                 self.publish(PositionNew(t, market, portfolio.position(market)))  # type: ignore[arg-type]
-            else:
+            elif self._closed_by(k):
                 self.publish(PositionExit(t, market, portfolio.exited_position(self.exits_seen)))
                 self.exits_seen += 1
+            else:
+                self._publish_reduced(t, f["market_id"])
             self.publish(BalanceUpdate(t, market, portfolio.balance))
         deferred, self._deferred = self._deferred, []
         for event in deferred:

@@ -23,6 +23,10 @@ class Position:
 
     ``unrealised_profit_loss`` subtracts the entry fees twice while open: the second copy estimates
     the exit fees. On exit it equals ``realised_profit_loss`` = ±(exit value − entry value) − all fees.
+
+    Beyond the seed, close fills smaller than the position exit it in legs (docs/portfolio.md):
+    while open, the entry fields are the part still open and ``realised_profit_loss`` and the
+    ``exit_*`` fields hold the legs so far; once exited, the position is the whole trade.
     """
 
     position_id: str

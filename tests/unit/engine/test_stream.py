@@ -17,7 +17,7 @@ from barter.engine.replay import replay
 from barter.engine.stream import JsonLinesSink, read_events
 from barter.execution import Fees, FillEvent, OrderEvent, SimulatedExecution
 from barter.portfolio import DefaultAllocator, Portfolio
-from barter.strategy import PrecomputedSignals, Signal, Strategy
+from barter.strategy import Decision, PrecomputedSignals, Signal, Strategy
 from barter.strategy.base import SignalForceExit
 
 MIN = 60 * 10**9
@@ -202,3 +202,63 @@ def test_async_iterator_listener_receives_the_stream_while_a_backtest_runs():
     assert isinstance(received[0], SessionStart)
     assert sum(isinstance(e, MarketEvent) for e in received) == 100
     assert sum(isinstance(e, FillEvent) for e in received) == engine.portfolio.core.n_fills
+
+
+class PartialCloses(Portfolio):
+    """Closes ``fractions`` of the open position in turn (1.0: all of it): partial exits through
+    the engine loop, by the core's order hook (a subclassed allocator installs it)."""
+
+    def __init__(self, fractions, **kwargs):
+        super().__init__(allocator=type("Allocator", (DefaultAllocator,), {})(100.0, size_decimals=None),
+                         engine_id="test-engine", **kwargs)
+        self.fractions, self.k = list(fractions), 0
+
+    def _order_quantity(self, mid, decision, strength, price, time_ns):
+        position = self.core.position(mid)
+        if position is None:
+            return super()._order_quantity(mid, decision, strength, price, time_ns)
+        self.k += 1
+        return -position["quantity"] * self.fractions[(self.k - 1) % len(self.fractions)]
+
+
+def test_a_partial_exit_publishes_a_position_update():
+    events = []
+    portfolio = PartialCloses([0.25, 1.0])
+    Engine([Trader(MARKETS[0], candles([100.0, 110.0, 120.0, 130.0]),
+                   Scripted([Signal.long(), None, Signal.close_long(), Signal.close_long()]))],
+           portfolio, listeners=[events.append]).run()
+    kinds = [type(e) for e in events]
+    assert kinds == [SessionStart,
+                     MarketEvent, SignalEvent, OrderEvent, FillEvent, PositionNew, BalanceUpdate,
+                     MarketEvent, PositionUpdate,
+                     # no update for the mark before a partial exit: as for an entry, the core keeps
+                     # no state from before the event's fill
+                     MarketEvent, SignalEvent, OrderEvent, FillEvent, PositionUpdate, BalanceUpdate,
+                     MarketEvent, SignalEvent, PositionUpdate, OrderEvent, FillEvent, PositionExit, BalanceUpdate]
+    # 1 @ 100, a quarter closed at 120 (realised 5), the rest marked at 120: unrealised 15
+    fill, reduced, balance = events[12], events[13], events[14]
+    assert fill.quantity == -0.25 and fill.decision == Decision.CLOSE_LONG
+    assert (reduced.current_symbol_price, reduced.current_value_gross) == (120.0, pytest.approx(90.0))
+    assert reduced.unrealised_profit_loss == pytest.approx(15.0)
+    assert balance.balance.total == pytest.approx(10_005.0)
+    trade = events[20].position  # the rest closed at 130: the whole trade, 1 @ 100 -> 0.25 @ 120 + 0.75 @ 130
+    assert trade.quantity == 1.0 and trade.exit_avg_price_gross == pytest.approx(127.5)
+    assert trade.realised_profit_loss == pytest.approx(27.5)
+
+
+def test_replay_of_a_run_with_partial_exits_equals_the_run(tmp_path):
+    streams = []
+    for run in range(2):
+        portfolio = PartialCloses([0.5, 0.3, 1.0])
+        with JsonLinesSink(tmp_path / f"run{run}.jsonl") as sink:
+            engine = Engine(random_traders(3, 400, 11), portfolio, listeners=[sink])
+            engine.run()
+        streams.append((tmp_path / f"run{run}.jsonl").read_bytes())
+    assert streams[0] == streams[1]
+    events = list(read_events(tmp_path / "run1.jsonl"))
+    fills = [e for e in events if isinstance(e, FillEvent)]
+    exits = sum(isinstance(e, PositionExit) for e in events)
+    partial = sum(f.decision.is_exit for f in fills) - exits
+    assert partial > 10 and exits > 5, (partial, exits)
+    assert portfolio.core.n_exits == exits
+    assert_same_state(engine.portfolio, replay(events))
