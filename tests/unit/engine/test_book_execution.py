@@ -324,3 +324,25 @@ def test_an_order_spec_needs_book_execution() -> None:
 
     with pytest.raises(StrategyError, match="needs BookExecution"):
         run(default_candles(), {1: Signal.long(order=LimitOrder(1.0))}, None)
+
+
+def test_an_exit_larger_than_the_bids_reduces_the_position_and_a_later_one_closes_it() -> None:
+    # bids: 99 (2.0) only until row 3 adds 98 (5.0); asks 101 (3.0) and 102 (9.0); rows touch the ask at 110
+    rows = [[(0, 99.0, 2.0), (1, 101.0, 3.0), (1, 102.0, 9.0)], [(1, 110.0, 1.0)], [(1, 110.0, 2.0)],
+            [(0, 98.0, 5.0)], [(1, 110.0, 3.0)]]
+    levels = [lv for r in rows for lv in r]
+    book = HistoricalBook(np.arange(5, dtype=np.int64) * 10, np.concatenate([[0], np.cumsum([len(r) for r in rows])]),
+                          [1, 0, 0, 0, 0], [lv[0] for lv in levels], [lv[1] for lv in levels], [lv[2] for lv in levels])
+    plan = {1: Signal.long(), 2: Signal.close_long(), 4: Signal.close_long()}
+    engine, _, stream = run(book, plan, BookExecution(FEES), order_value=400.0)
+    entry, partial, final = results(stream)
+    assert entry.filled == pytest.approx(400.0 / book.mid_price[0])
+    assert (partial.status, partial.filled, partial.price) == ("expired", -2.0, 99.0)
+    assert final.filled == pytest.approx(-(entry.filled - 2.0)) and final.price == 98.0
+    assert engine.portfolio.position(BTC) is None
+    (trade,) = engine.portfolio.exited_positions()
+    assert trade.quantity == pytest.approx(entry.filled)
+    assert trade.exit_value_gross == pytest.approx(2.0 * 99.0 + (entry.filled - 2.0) * 98.0)
+    rebuilt = replay(stream)
+    assert rebuilt.exited_positions() == engine.portfolio.exited_positions()
+    assert rebuilt.statistics() == engine.portfolio.statistics()
