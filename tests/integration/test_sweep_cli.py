@@ -100,3 +100,16 @@ def test_ctrl_c_prints_the_finished_runs_and_exits_130(tmp_path: Path, data_dir:
     finished = int(re.search(r"(\d+) of 3000 runs", out).group(1))  # type: ignore[union-attr]
     assert 0 < finished < 3000 and "interrupted" in err and "Traceback" not in err
     assert shm_blocks() <= before  # shared block freed
+
+
+def test_sweep_makes_the_configs_risk_manager_in_each_run(tmp_path: Path, data_dir: Path) -> None:
+    path = config(tmp_path, data_dir / BTC)
+    (tmp_path / "local_risk.py").write_text("from barter.portfolio import DefaultRisk\n\n"
+                                            "class NoEntries(DefaultRisk):\n"
+                                            "    def evaluate_order(self, order):\n"
+                                            "        return None if order.decision.is_entry else order\n")
+    path.write_text(path.read_text() + '\n[risk]\npath = "local_risk:NoEntries"\n')
+    out = barter("sweep", str(path), "--grid", "rsi_period=5,9", "--executor", "2", "-o", str(tmp_path / "rows.csv"))
+    assert out.returncode == 0, out.stderr
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    assert len(rows) == 2 and rows["error"].isna().all() and (rows["trades"] == 0).all()

@@ -9,13 +9,13 @@ stitched equity curve. ``executor=`` chooses where runs execute (see ``resolve``
 from barter.sweep.cluster import DaskExecutor, RayExecutor
 from barter.sweep.core import DEFAULT_METRIC, iter_sweep, sweep
 from barter.sweep.executors import Executor, SerialExecutor, resolve
-from barter.sweep.job import STAT_COLUMNS
+from barter.sweep.job import STAT_COLUMNS, PerRun
 from barter.sweep.params import grid, param_list, random_search
 from barter.sweep.pool import ProcessExecutor
 from barter.sweep.walkforward import WalkForwardResult, Window, walk_forward, windows
 
 __all__ = [
-    "DEFAULT_METRIC", "DaskExecutor", "Executor", "ProcessExecutor", "RayExecutor", "STAT_COLUMNS",
+    "DEFAULT_METRIC", "DaskExecutor", "Executor", "PerRun", "ProcessExecutor", "RayExecutor", "STAT_COLUMNS",
     "SerialExecutor", "WalkForwardResult", "Window", "grid", "iter_sweep", "param_list", "random_search",
     "resolve", "sweep", "walk_forward", "windows",
 ]

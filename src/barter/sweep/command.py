@@ -42,16 +42,23 @@ def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
 
 
 def _options(config: Any) -> dict[str, Any]:
-    """``barter.backtest`` keyword arguments from a config (its one market)."""
+    """``barter.backtest`` keyword arguments from a config (its one market). ``[allocator]`` and
+    ``[risk]`` are made anew in each run, in its worker."""
     from barter.execution.events import Fees
     from barter.statistic.summary import StatisticConfig
+    from barter.sweep.job import PerRun
 
     stats = StatisticConfig(starting_equity=config.starting_equity or config.starting_cash,
                             trading_days_per_year=config.trading_days_per_year,
                             risk_free_return=config.risk_free_return)
-    return {"market": config.markets[0].market, "starting_cash": config.starting_cash,
-            "order_value": config.order_value, "size_decimals": config.size_decimals,
-            "fees": Fees(**config.fees), "statistic_config": stats}
+    options = {"market": config.markets[0].market, "starting_cash": config.starting_cash,
+               "order_value": config.order_value, "size_decimals": config.size_decimals,
+               "fees": Fees(**config.fees), "statistic_config": stats}
+    for name in ("allocator", "risk"):
+        section = getattr(config, name)
+        if section is not None:
+            options[name] = PerRun(section.path, dict(section.params))
+    return options
 
 
 def run(config_path: str, grid_items: Sequence[str], *, executor: Any, workers: Optional[int],

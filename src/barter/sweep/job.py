@@ -5,6 +5,7 @@ sweep carries on. Only a worker that dies is reported by the executor itself (``
 """
 from __future__ import annotations
 
+import copy
 import inspect
 import sys
 import time
@@ -43,6 +44,17 @@ class RunSpec:
     strategy: Union[Callable[..., Any], str]
     options: Mapping[str, Any] = field(default_factory=dict)
     sys_path: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PerRun:
+    """A backtest option made anew in every run, in the worker: ``factory(**params)``, the factory
+    a callable or a ``"module:Name"`` imported there (from ``RunSpec.sys_path``). For objects that
+    keep state across a run (a risk manager's peak equity and kill switch) and for classes of the
+    config's directory, which a worker can import but not unpickle before its path is set."""
+
+    factory: Union[Callable[..., Any], str]
+    params: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +98,27 @@ def failed(task: Task, error: str) -> Outcome:
     return Outcome(task.run, task.params, error=error)
 
 
-def _factory(spec: RunSpec) -> Callable[..., Any]:
-    if not isinstance(spec.strategy, str):
-        return spec.strategy
+def _factory(spec: RunSpec, target: Union[Callable[..., Any], str, None] = None) -> Callable[..., Any]:
+    """The strategy factory (or ``target``), imported in the worker when given by path."""
+    target = spec.strategy if target is None else target
+    if not isinstance(target, str):
+        return target
     from barter.config import import_object
 
     for path in spec.sys_path:
         if path not in sys.path:
             sys.path.append(path)
-    return import_object(spec.strategy)  # type: ignore[no-any-return]
+    return import_object(target)  # type: ignore[no-any-return]
+
+
+def run_options(spec: RunSpec) -> dict[str, Any]:
+    """A run's own ``barter.backtest`` options: each a deep copy, so no state (a risk manager's
+    kill switch, an allocator's counters) carries from one run to the next; ``PerRun`` ones made."""
+    options = copy.deepcopy(dict(spec.options))
+    for name, value in options.items():
+        if isinstance(value, PerRun):
+            options[name] = _factory(spec, value.factory)(**value.params)
+    return options
 
 
 def wants_data(factory: Callable[..., Any]) -> bool:
@@ -114,7 +138,7 @@ def execute(source: DataSource, spec: RunSpec, task: Task) -> Outcome:
         candles = candles_of(source, task.start, task.stop)
         factory = _factory(spec)
         extra = {"data": candles} if wants_data(factory) else {}
-        result = backtest(candles, factory(**task.params, **extra), **spec.options)
+        result = backtest(candles, factory(**task.params, **extra), **run_options(spec))
         stats = result.summary.total.to_dict()
         del stats["id"]
         equity = returns = None
@@ -137,4 +161,5 @@ def check_options(options: Mapping[str, Any]) -> None:
             raise ConfigError(f"unknown backtest option {key!r}; expected one of {', '.join(known)}")
 
 
-__all__ = ["Outcome", "RunSpec", "STAT_COLUMNS", "Task", "check_options", "execute", "failed", "wants_data"]
+__all__ = ["Outcome", "PerRun", "RunSpec", "STAT_COLUMNS", "Task", "check_options", "execute", "failed",
+           "run_options", "wants_data"]
