@@ -10,7 +10,7 @@ first message after the order's arrival, as its own point on the equity curves, 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -35,7 +35,6 @@ class _Order:
     filled: float = 0.0
     value: float = 0.0
     fee: float = 0.0
-    fills: list[BookFill] = field(default_factory=list)
 
 
 class VenueDesk:
@@ -63,8 +62,8 @@ class VenueDesk:
         if any, is the core's ``next_order``."""
         decided = time_ns + self.execution.latency.feed_ns
         if self.valid is not None and not self.valid():
-            return self._publish(OrderResult(time_ns, self.market, Decision(decision), quantity, 0.0, None, decided,
-                                             decided, True, "rejected", "the book is not valid"))
+            return self._defer(OrderResult(time_ns, self.market, Decision(decision), quantity, 0.0, None, decided,
+                                           decided, True, "rejected", "the book is not valid"))
         spec: Optional[LimitOrder] = self.core.next_order
         side = Side.BUY if quantity > 0 else Side.SELL
         if spec is None:
@@ -137,16 +136,15 @@ class VenueDesk:
         if price is not None:
             core.apply_fill(self.mid, order.decision, filled, price, closed.time_ns, (order.fee, 0.0, 0.0))
         if in_step:  # the step publishes the fill; the result follows it
-            if emitter is not None:
-                emitter.defer(result)
-            return
+            return self._defer(result)
         if emitter is not None:
             emitter.publish_fills(before)
         core.observe(self.mid, now, price is not None)
 
-    def _publish(self, event: OrderResult) -> None:
+    def _defer(self, event: OrderResult) -> None:
+        """Publish ``event`` after the fills of the step (or command) being processed."""
         if self.engine._emitter is not None:
-            self.engine._emitter.publish(event)
+            self.engine._emitter.defer(event)
 
     def _busy_changed(self) -> None:
         if self.on_busy is not None:

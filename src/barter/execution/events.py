@@ -13,7 +13,8 @@ from barter.decision import Decision
 @dataclass(frozen=True, slots=True)
 class Fees:
     """Fees by kind. As execution rates they are fractions of the fill value (the seed's
-    ``simulated_fees_pct``: ``exchange=0.1`` is 10%); on a fill they are quote-currency amounts."""
+    ``simulated_fees_pct``: ``exchange=0.1`` is 10%); on a fill they are quote-currency amounts.
+    ``exchange`` may be negative: a maker rebate (``MakerTakerFees(maker=-0.0001)``)."""
 
     exchange: float = 0.0
     slippage: float = 0.0
@@ -22,8 +23,9 @@ class Fees:
     def __post_init__(self) -> None:
         for name in ("exchange", "slippage", "network"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ConfigError(f"fee {name} must be a finite number >= 0, was {value!r}")
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or (value < 0 and name != "exchange"):
+                raise ConfigError(f"fee {name} must be a finite number{'' if name == 'exchange' else ' >= 0'}, "
+                                  f"was {value!r}")
 
     @property
     def total(self) -> float:

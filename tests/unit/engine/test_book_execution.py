@@ -346,3 +346,15 @@ def test_an_exit_larger_than_the_bids_reduces_the_position_and_a_later_one_close
     rebuilt = replay(stream)
     assert rebuilt.exited_positions() == engine.portfolio.exited_positions()
     assert rebuilt.statistics() == engine.portfolio.statistics()
+
+
+def test_a_maker_rebate_is_a_negative_exchange_fee() -> None:
+    from barter.execution import LimitOrder
+
+    book = with_trades(quiet_book(), [(15, 99.0, 5.0, -1)])
+    rebate = BookExecution(MakerTakerFees(maker=-0.0001, taker=0.001))
+    engine, _, stream = run(book, {2: Signal.long(order=LimitOrder(99.0))}, rebate, order_value=100.0)
+    position = engine.portfolio.position(BTC)
+    assert position.enter_fees.exchange == pytest.approx(-0.0001 * 99.0)
+    assert engine.portfolio.balance.available == pytest.approx(10_000.0 - 99.0 + 0.0001 * 99.0)
+    assert replay(stream).position(BTC) == position
