@@ -5,6 +5,7 @@ from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
 cdef enum:
     CANDLE = 0
     TRADE = 1
+    WATCH_MAX = 8
 
 
 @cython.final
@@ -56,6 +57,11 @@ cdef class Tape:
     cdef list books                 # per market: its OrderBook (book feeds) or None
     cdef list hooks                 # per market: what takes a book row while the market is active
     cdef uint8_t* active            # per market: its execution has orders or watched levels
+    # Per market, while its execution only watches a few levels (no order open or in flight): those
+    # levels (WATCH_MAX at most); a row touching none of them needs no hook. watch_n -1: no filter.
+    cdef int* watch_n
+    cdef int8_t* watch_sides
+    cdef double* watch_prices
     cdef int32_t last_mid           # the market and time of the last event merged (-1: none yet)
     cdef int64_t last_t
     cdef uint64_t tied              # (2..64 markets) bit m: market m's next event was at last_t

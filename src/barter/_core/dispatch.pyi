@@ -79,7 +79,9 @@ class Tape:
     def set_hook(self, m: int, hook: Optional[Callable[[int], Any]]) -> None:
         """``hook(row)`` takes market ``m``'s book rows while the market is active, and applies each
         itself (``apply_row``)."""
-    def set_active(self, m: int, flag: bool) -> None: ...
+    def set_active(self, m: int, flag: bool, watched: Optional[list[tuple[int, float]]] = None) -> None:
+        """Hand market ``m``'s rows to its hook while ``flag``; ``watched`` (up to 8 (side, price))
+        says the hook needs only the rows that touch one of them."""
     def apply_row(self, m: int, row: int) -> None:
         """Apply market ``m``'s book row ``row`` to its book."""
 

@@ -177,8 +177,14 @@ cdef class Tape:
         self.feeds = <Feed*> calloc(self.n_markets, sizeof(Feed))
         self.kinds = <int*> calloc(self.n_markets, sizeof(int))
         self.active = <uint8_t*> calloc(self.n_markets, sizeof(uint8_t))
-        if self.feeds == NULL or self.kinds == NULL or self.active == NULL:
+        self.watch_n = <int*> calloc(self.n_markets, sizeof(int))
+        self.watch_sides = <int8_t*> calloc(self.n_markets * WATCH_MAX, sizeof(int8_t))
+        self.watch_prices = <double*> calloc(self.n_markets * WATCH_MAX, sizeof(double))
+        if (self.feeds == NULL or self.kinds == NULL or self.active == NULL or self.watch_n == NULL
+                or self.watch_sides == NULL or self.watch_prices == NULL):
             raise MemoryError()
+        for m in range(self.n_markets):
+            self.watch_n[m] = -1
         self.markets, self.arrays, self.length = markets, [], 0
         self.books, self.hooks = [None] * self.n_markets, [None] * self.n_markets
         for m in range(self.n_markets):
@@ -192,6 +198,9 @@ cdef class Tape:
         free(self.feeds)
         free(self.kinds)
         free(self.active)
+        free(self.watch_n)
+        free(self.watch_sides)
+        free(self.watch_prices)
 
     cdef _set(self, int32_t m, tuple cols, decisions, strength):
         cdef Feed* f = &self.feeds[m]
@@ -237,10 +246,19 @@ cdef class Tape:
         each itself (``apply_row``)."""
         self.hooks[m] = hook
 
-    def set_active(self, int32_t m, bint flag):
+    def set_active(self, int32_t m, bint flag, watched=None):
+        """Hand market ``m``'s rows to its hook while ``flag``; ``watched``, a list of up to
+        ``WATCH_MAX`` (side, price), says the hook needs only the rows that touch one of them."""
+        cdef int k
         if flag and self.hooks[m] is None:
             raise ValueError(f"market {m} has no hook to take its rows")
         self.active[m] = flag
+        self.watch_n[m] = -1
+        if flag and watched is not None and len(watched) <= WATCH_MAX:
+            for k, (side, price) in enumerate(watched):
+                self.watch_sides[m * WATCH_MAX + k] = side
+                self.watch_prices[m * WATCH_MAX + k] = price
+            self.watch_n[m] = len(watched)
 
     def apply_row(self, int32_t m, Py_ssize_t row):
         """Apply market ``m``'s book row ``row`` to its book."""
@@ -377,12 +395,27 @@ cdef inline void _load(MarketView view, Tape tape, const Feed* f, Py_ssize_t row
 
 cdef inline int _book_row(Tape tape, const Feed* f, Py_ssize_t row, int32_t mid) except -1:
     """Bring market ``mid``'s book to row ``row``: in the core, or through the hook of an active
-    market (its execution needs to see the row)."""
-    if tape.active[mid]:
+    market whose execution needs to see the row."""
+    if tape.active[mid] and (tape.watch_n[mid] < 0 or _touches_watched(tape, f, row, mid)):
         tape.hooks[mid](row)
     else:
         _apply_row(<OrderBook> tape.books[mid], f, row)
     return 0
+
+
+cdef inline bint _touches_watched(Tape tape, const Feed* f, Py_ssize_t row, int32_t mid) noexcept nogil:
+    """A snapshot, or a level update at one of the market's watched levels."""
+    cdef int64_t j
+    cdef int k, n = tape.watch_n[mid]
+    cdef const int8_t* sides = &tape.watch_sides[mid * WATCH_MAX]
+    cdef const double* prices = &tape.watch_prices[mid * WATCH_MAX]
+    if f.snapshot[row]:
+        return True
+    for j in range(f.level_start[row], f.level_start[row + 1]):
+        for k in range(n):
+            if f.level_price[j] == prices[k] and f.level_side[j] == sides[k]:
+                return True
+    return False
 
 
 def _check_outputs(equity, times, Tape tape):

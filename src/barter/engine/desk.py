@@ -38,12 +38,13 @@ class _Order:
 
 
 class VenueDesk:
-    """Market ``mid``'s orders at a venue on ``book``; ``on_busy(flag)`` hears when the venue starts
-    or stops needing every book message; ``valid()`` says whether the book may be traded on (a live
-    book resyncing may not: an order then is rejected)."""
+    """Market ``mid``'s orders at a venue on ``book``. ``on_busy(busy, levels)`` hears whether the
+    venue needs book messages, and, when only the messages touching a few watched levels matter,
+    those (side, price) levels (else None). ``valid()`` says whether the book may be traded on (a
+    live book resyncing may not: an order then is rejected)."""
 
     def __init__(self, engine: Engine, mid: int, execution: BookExecution, book: OrderBook,
-                 on_busy: Optional[Callable[[bool], Any]] = None,
+                 on_busy: Optional[Callable[[bool, Optional[list[tuple[int, float]]]], Any]] = None,
                  valid: Optional[Callable[[], bool]] = None) -> None:
         self.engine, self.mid, self.execution = engine, mid, execution
         self.market = engine.markets[mid]
@@ -148,7 +149,7 @@ class VenueDesk:
 
     def _busy_changed(self) -> None:
         if self.on_busy is not None:
-            self.on_busy(self.venue.busy)
+            self.on_busy(self.venue.busy, self.venue.quiet_levels())
 
 
 def backtest_desks(engine: Engine, tape: Any) -> list[VenueDesk]:

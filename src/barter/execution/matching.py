@@ -153,6 +153,13 @@ class MatchingVenue:
         every message (while not busy, an owner may skip ``arrive``/``book_changed``)."""
         return bool(self._open or self._pending or self._levels[BID] or self._levels[ASK])
 
+    def quiet_levels(self) -> Optional[list[tuple[int, float]]]:
+        """With no order open or in flight: the watched levels as (side, price), the only ones a
+        message must touch to matter to the venue; None while orders need every message."""
+        if self._open or self._pending:
+            return None
+        return [(int(side), price) for side in (BID, ASK) for price in self._levels[side]]
+
     @property
     def watching(self) -> bool:
         """Levels watched (resting orders, or size the user's takers took): a message's updates
