@@ -574,33 +574,57 @@ cdef inline uint64_t _earliest(const int64_t* next_t, int32_t n, int64_t* at) no
 
 
 cdef enum:
-    LOCK_ROWS = 256     # rows of markets on one clock checked at once
-    LOCK_RETRY = 64     # groups merged one at a time after a failed check
+    LOCK_ROWS = 256     # at most this many rounds of markets on one clock at once
+    LOCK_CHUNK = 16     # rows checked at a time, so a check costs in proportion to the rows it allows
+
+
+cdef inline Py_ssize_t _same_prefix(const int64_t* a, const int64_t* b, Py_ssize_t k) noexcept nogil:
+    """How many of the first ``k`` values of ``a`` and ``b`` agree before the first that differs."""
+    cdef Py_ssize_t r
+    if memcmp(a, b, k * sizeof(int64_t)) == 0:
+        return k
+    for r in range(k):
+        if a[r] != b[r]:
+            return r
+    return k
 
 
 cdef Py_ssize_t _one_clock(Tape tape, uint64_t live) noexcept nogil:
     """How many rows from here the markets of ``live`` (all next at one time) run on one clock: the
-    same times in each, strictly increasing, so the merge is rounds of one event a market, by id.
-    Up to ``LOCK_ROWS`` and the shortest market's rows left; 0 if their times differ."""
+    same times in each, strictly increasing, and no market with another event at the last row's
+    time, so the merge is rounds of one event a market, by id. At most ``LOCK_ROWS``; 0 when a
+    market has two events at the first time."""
     cdef const Feed* f0 = &tape.feeds[barter_ctz64(live)]
     cdef const Feed* f
     cdef const int64_t* t0 = f0.time_ns + f0.row
-    cdef Py_ssize_t r, k = min(<Py_ssize_t> LOCK_ROWS, f0.length - f0.row)
-    cdef uint64_t rest = live & (live - 1)
+    cdef Py_ssize_t j, end, k, r = 0, rows = LOCK_ROWS
+    cdef uint64_t rest = live
     while rest:
         f = &tape.feeds[barter_ctz64(rest)]
         rest &= rest - 1
-        k = min(k, f.length - f.row)
-    for r in range(1, k):
-        if t0[r] <= t0[r - 1]:
-            return 0
-    rest = live & (live - 1)
-    while rest:
+        rows = min(rows, f.length - f.row)
+    while r < rows:  # rows [0, r) agree and increase
+        end = min(rows, r + LOCK_CHUNK)
+        k = end
+        rest = live & (live - 1)
+        while rest:
+            f = &tape.feeds[barter_ctz64(rest)]
+            rest &= rest - 1
+            k = r + _same_prefix(f.time_ns + f.row + r, t0 + r, k - r)
+        for j in range(max(r, 1), k):
+            if t0[j] <= t0[j - 1]:
+                k = j
+                break
+        r = k
+        if k < end:
+            break
+    rest = live
+    while rest:  # the last round is whole only if no market has another event at its time
         f = &tape.feeds[barter_ctz64(rest)]
         rest &= rest - 1
-        if memcmp(f.time_ns + f.row, t0, k * sizeof(int64_t)) != 0:
-            return 0
-    return k
+        if f.row + r < f.length and f.time_ns[f.row + r] <= t0[r - 1]:
+            return r - 1
+    return r
 
 
 cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ssize_t k, Py_ssize_t i,
@@ -650,8 +674,8 @@ cdef Py_ssize_t _decide_merged(PortfolioCore pf, Tape tape, int64_t* next_t, Sin
     holds the markets still to run at time ``now``; a market with another event at ``now`` keeps
     its bit, which is then still the lowest, so its events at ``now`` run in a row. When every
     market left is in ``tied`` and they run on one clock, rows run as rounds (``_decide_rounds``)."""
-    cdef Py_ssize_t i = 0, k, row
-    cdef int32_t m, mid, retry = 0
+    cdef Py_ssize_t i = 0, row, k
+    cdef int32_t m, mid
     cdef double value
     cdef int64_t now = 0
     cdef uint64_t tied = 0, live = 0, rest
@@ -662,20 +686,16 @@ cdef Py_ssize_t _decide_merged(PortfolioCore pf, Tape tape, int64_t* next_t, Sin
     while live and not out.stop:
         if not tied:
             tied = _earliest(next_t, tape.n_markets, &now) & live
-            if tied == live and retry == 0:
-                k = _one_clock(tape, live)
-                if k:
-                    i = _decide_rounds(pf, tape, live, k, i, out, drain, progress)
-                    rest = live
-                    while rest:
-                        mid = barter_ctz64(rest)
-                        rest &= rest - 1
-                        _advance(tape, mid, next_t, &live)
-                    tied = 0
-                    continue
-                retry = LOCK_RETRY
-            elif retry:
-                retry -= 1
+            k = _one_clock(tape, live) if tied == live else 0
+            if k:  # every market left has an event at now, and the next k rows agree: rounds
+                i = _decide_rounds(pf, tape, live, k, i, out, drain, progress)
+                rest = live
+                while rest:
+                    mid = barter_ctz64(rest)
+                    rest &= rest - 1
+                    _advance(tape, mid, next_t, &live)
+                tied = 0
+                continue
         mid = barter_ctz64(tied)
         tied &= tied - 1
         f = &tape.feeds[mid]
