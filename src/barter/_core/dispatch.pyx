@@ -27,15 +27,8 @@ cdef extern from *:
     #else
     #define barter_ctz64(x) __builtin_ctzll(x)
     #endif
-    #if defined(_MSC_VER)
-    #include <xmmintrin.h>
-    #define barter_prefetch(p) _mm_prefetch((const char*)(p), _MM_HINT_T0)
-    #else
-    #define barter_prefetch(p) __builtin_prefetch((p), 0, 3)
-    #endif
     """
     int barter_ctz64(uint64_t x) noexcept nogil  # the lowest set bit's index; x != 0
-    void barter_prefetch(const void* p) noexcept nogil  # a hint: load p's cache line; never faults
 
 from barter.errors import StrategyError
 from barter.decision import Decision
@@ -217,7 +210,62 @@ cdef class Tape:
         for m in range(self.n_markets):
             self.feeds[m].row = 0
         self.last_mid = -1
-        self.tied = 0
+        self.tied = self.in_round = self.clock = 0
+        self.rounds = 0
+
+
+cdef enum:
+    LOCK_ROWS = 256     # at most this many rounds of markets on one clock at once
+    LOCK_CHUNK = 16     # rows checked at a time, so a check costs in proportion to the rows it allows
+
+
+cdef inline Py_ssize_t _same_prefix(const int64_t* a, const int64_t* b, Py_ssize_t k) noexcept nogil:
+    """How many of the first ``k`` values of ``a`` and ``b`` agree before the first that differs."""
+    cdef Py_ssize_t r
+    if memcmp(a, b, k * sizeof(int64_t)) == 0:
+        return k
+    for r in range(k):
+        if a[r] != b[r]:
+            return r
+    return k
+
+
+cdef Py_ssize_t _one_clock(Tape tape, uint64_t live) noexcept nogil:
+    """How many rows from here the markets of ``live`` (all next at one time) run on one clock: the
+    same times in each, strictly increasing, and no market with another event at the last row's
+    time, so the merge is rounds of one event a market, by id. At most ``LOCK_ROWS``; 0 when a
+    market has two events at the first time."""
+    cdef const Feed* f0 = &tape.feeds[barter_ctz64(live)]
+    cdef const Feed* f
+    cdef const int64_t* t0 = f0.time_ns + f0.row
+    cdef Py_ssize_t j, end, k, r = 0, rows = LOCK_ROWS
+    cdef uint64_t rest = live
+    while rest:
+        f = &tape.feeds[barter_ctz64(rest)]
+        rest &= rest - 1
+        rows = min(rows, f.length - f.row)
+    while r < rows:  # rows [0, r) agree and increase
+        end = min(rows, r + LOCK_CHUNK)
+        k = end
+        rest = live & (live - 1)
+        while rest:
+            f = &tape.feeds[barter_ctz64(rest)]
+            rest &= rest - 1
+            k = r + _same_prefix(f.time_ns + f.row + r, t0 + r, k - r)
+        for j in range(max(r, 1), k):
+            if t0[j] <= t0[j - 1]:
+                k = j
+                break
+        r = k
+        if k < end:
+            break
+    rest = live
+    while rest:  # the last round is whole only if no market has another event at its time
+        f = &tape.feeds[barter_ctz64(rest)]
+        rest &= rest - 1
+        if f.row + r < f.length and f.time_ns[f.row + r] <= t0[r - 1]:
+            return r - 1
+    return r
 
 
 cdef inline int32_t _next(Tape tape) noexcept nogil:
@@ -227,16 +275,27 @@ cdef inline int32_t _next(Tape tape) noexcept nogil:
     some market's next event is also at T, the first such from m up is the answer: markets that
     tick together are merged without a full scan. Up to 64 markets, the scan that finds T also
     marks every market whose next event is at T (``tape.tied``); the answer is then the lowest
-    marked market, and a market leaves the mark once its next event is no longer at T.
+    marked market, and a market leaves the mark once its next event is no longer at T. When every
+    market left is at T and their next rows run on one clock (``_one_clock``), the answers are
+    rounds of those markets by id, with no scan until the rounds end.
     """
     cdef int32_t m, best = -1
     cdef int64_t best_t = 0, t
-    cdef uint64_t tied
+    cdef uint64_t tied, live = 0
+    cdef Py_ssize_t k
     cdef Feed* f
     if tape.n_markets == 1:
         return 0 if tape.feeds[0].row < tape.feeds[0].length else -1
     if tape.n_markets > 64:
         return _next_scan(tape)
+    if tape.in_round:  # rounds of markets on one clock (``_one_clock``)
+        m = barter_ctz64(tape.in_round)
+        tape.in_round &= tape.in_round - 1
+        return m
+    if tape.rounds:
+        tape.rounds -= 1
+        tape.in_round = tape.clock & (tape.clock - 1)
+        return barter_ctz64(tape.clock)
     tied = tape.tied
     if tied:  # tape.last_mid is its lowest bit, the market just processed
         f = &tape.feeds[tape.last_mid]
@@ -250,6 +309,7 @@ cdef inline int32_t _next(Tape tape) noexcept nogil:
     for m in range(tape.n_markets):
         f = &tape.feeds[m]
         if f.row < f.length:
+            live |= (<uint64_t> 1) << m
             t = f.time_ns[f.row]
             if best < 0 or t < best_t:
                 best = m
@@ -260,6 +320,9 @@ cdef inline int32_t _next(Tape tape) noexcept nogil:
     tape.tied = tied  # still 0 when every market is done
     tape.last_mid = best
     tape.last_t = best_t
+    k = _one_clock(tape, live) if tied and tied == live else 0
+    if k:  # every market left is at best_t and the next k rows agree: k rounds, this is the first
+        tape.clock, tape.rounds, tape.in_round, tape.tied = live, k - 1, live & (live - 1), 0
     return best
 
 
@@ -282,54 +345,6 @@ cdef int32_t _next_scan(Tape tape) noexcept nogil:
     tape.last_mid = best
     tape.last_t = best_t
     return best
-
-
-cdef inline uint64_t _tied_at_min(Tape tape) noexcept nogil:
-    """(2..64 markets) The markets whose next event is the earliest, as bits; 0 when all are done."""
-    cdef int32_t m, best = -1
-    cdef int64_t best_t = 0, t
-    cdef uint64_t tied = 0
-    cdef Feed* f
-    for m in range(tape.n_markets):
-        f = &tape.feeds[m]
-        if f.row < f.length:
-            t = f.time_ns[f.row]
-            if best < 0 or t < best_t:
-                best = m
-                best_t = t
-                tied = (<uint64_t> 1) << m
-            elif t == best_t:
-                tied |= (<uint64_t> 1) << m
-    return tied
-
-
-cdef enum:
-    # Rows of float64 in a 64-byte cache line: each merged market prefetches its next line this far ahead.
-    LINE_ROWS = 8
-
-
-cdef inline void _prefetch(const Feed* f, Py_ssize_t row, bint all_columns) noexcept nogil:
-    """At the first row of a cache line, ask for the next line of each column the loop reads.
-
-    With several markets merged, each reads its own columns: 6 streams a market (time, OHLCV) are
-    more than the hardware prefetcher follows, and every new line would wait on memory. One
-    market's loop does not call this (its streams are prefetched by the hardware)."""
-    if row & (LINE_ROWS - 1) or row + LINE_ROWS >= f.length:
-        return
-    row += LINE_ROWS
-    barter_prefetch(&f.time_ns[row])
-    barter_prefetch(&f.close[row])
-    if all_columns:
-        barter_prefetch(&f.open[row])
-        barter_prefetch(&f.high[row])
-        barter_prefetch(&f.low[row])
-        barter_prefetch(&f.volume[row])
-        if f.side != NULL:
-            barter_prefetch(&f.side[row])
-    else:
-        barter_prefetch(&f.decisions[row])
-        if f.strength != NULL:
-            barter_prefetch(&f.strength[row])
 
 
 cdef inline void _load(MarketView view, Tape tape, const Feed* f, Py_ssize_t row, int32_t mid) noexcept:
@@ -414,7 +429,6 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
     cdef double value
     cdef Feed* f
     cdef MarketView view = MarketView()
-    cdef bint merged = tape.n_markets > 1
     _check_outputs(equity, times, tape)
     if len(callbacks) != tape.n_markets or pf.n_markets != tape.n_markets:
         raise ValueError(f"need one callback and portfolio market per tape market ({tape.n_markets})")
@@ -428,8 +442,6 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
             if pf.interrupt and drain is not None and drain(f.time_ns[row]):
                 break
             f.row += 1
-            if merged:
-                _prefetch(f, row, True)
             _load(view, tape, f, row, mid)
             _step(pf, view, callbacks[mid], emit, &value)
             if equity is not None:
@@ -517,12 +529,25 @@ cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t
     return 0
 
 
+cdef int _drain(Sink* out, object drain, int64_t t) except -1 nogil:
+    """``drain(t)``, out of line: the loops keep their registers for the work of every event."""
+    with gil:
+        out.stop = drain(t)
+    return out.stop
+
+
+cdef int _report(Sink* out, Py_ssize_t done, object progress) except -1 nogil:
+    """``progress(done)``, out of line as ``_drain``."""
+    with gil:
+        progress(done)
+    out.report_at += out.every
+    return 0
+
+
 cdef inline int _drained(PortfolioCore pf, Sink* out, object drain, int64_t t) except -1 nogil:
     """Run waiting commands (``drain``) before an event at ``t``; 1 when one stops the run."""
     if pf.interrupt and out.draining:
-        with gil:
-            out.stop = drain(t)
-        return out.stop
+        return _drain(out, drain, t)
     return 0
 
 
@@ -534,9 +559,7 @@ cdef inline Py_ssize_t _put(Sink* out, Py_ssize_t i, double equity, int64_t t, o
         out.times[i] = t
     i += 1
     if i == out.report_at:
-        with gil:
-            progress(i)
-        out.report_at += out.every
+        _report(out, i, progress)
     return i
 
 
@@ -571,60 +594,6 @@ cdef inline uint64_t _earliest(const int64_t* next_t, int32_t n, int64_t* at) no
             tied |= (<uint64_t> 1) << m
     at[0] = best
     return tied
-
-
-cdef enum:
-    LOCK_ROWS = 256     # at most this many rounds of markets on one clock at once
-    LOCK_CHUNK = 16     # rows checked at a time, so a check costs in proportion to the rows it allows
-
-
-cdef inline Py_ssize_t _same_prefix(const int64_t* a, const int64_t* b, Py_ssize_t k) noexcept nogil:
-    """How many of the first ``k`` values of ``a`` and ``b`` agree before the first that differs."""
-    cdef Py_ssize_t r
-    if memcmp(a, b, k * sizeof(int64_t)) == 0:
-        return k
-    for r in range(k):
-        if a[r] != b[r]:
-            return r
-    return k
-
-
-cdef Py_ssize_t _one_clock(Tape tape, uint64_t live) noexcept nogil:
-    """How many rows from here the markets of ``live`` (all next at one time) run on one clock: the
-    same times in each, strictly increasing, and no market with another event at the last row's
-    time, so the merge is rounds of one event a market, by id. At most ``LOCK_ROWS``; 0 when a
-    market has two events at the first time."""
-    cdef const Feed* f0 = &tape.feeds[barter_ctz64(live)]
-    cdef const Feed* f
-    cdef const int64_t* t0 = f0.time_ns + f0.row
-    cdef Py_ssize_t j, end, k, r = 0, rows = LOCK_ROWS
-    cdef uint64_t rest = live
-    while rest:
-        f = &tape.feeds[barter_ctz64(rest)]
-        rest &= rest - 1
-        rows = min(rows, f.length - f.row)
-    while r < rows:  # rows [0, r) agree and increase
-        end = min(rows, r + LOCK_CHUNK)
-        k = end
-        rest = live & (live - 1)
-        while rest:
-            f = &tape.feeds[barter_ctz64(rest)]
-            rest &= rest - 1
-            k = r + _same_prefix(f.time_ns + f.row + r, t0 + r, k - r)
-        for j in range(max(r, 1), k):
-            if t0[j] <= t0[j - 1]:
-                k = j
-                break
-        r = k
-        if k < end:
-            break
-    rest = live
-    while rest:  # the last round is whole only if no market has another event at its time
-        f = &tape.feeds[barter_ctz64(rest)]
-        rest &= rest - 1
-        if f.row + r < f.length and f.time_ns[f.row + r] <= t0[r - 1]:
-            return r - 1
-    return r
 
 
 cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ssize_t k, Py_ssize_t i,
