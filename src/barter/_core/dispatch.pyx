@@ -501,7 +501,7 @@ cdef class Dispatcher:
 
 
 cdef struct Sink:
-    # Where run_decisions' loops put each event: equity and time (NULL: not kept), the progress count.
+    # Where run_decisions' loops put each event: equity and time (NULL: not kept); progress hook state.
     double* equity
     int64_t* times
     Py_ssize_t report_at, every
@@ -689,16 +689,14 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     ``progress(events_done)`` every ``progress_every`` events, as in ``run_strategies``. Returns
     the number of events processed.
 
-    The merge runs by groups, in the order of ``_next``: the markets whose next event is at the
-    earliest time T, by id, each with all its events at T in a row. Up to 64 markets the next
-    event time of each is kept in an array, so finding the group scans that array alone; above 64
-    each group is one event from ``_next_scan``.
+    The merge runs in the order of ``_next``: the markets whose next event is at the earliest
+    time T, by id, each with all its events at T in a row. Up to 64 markets the next event time of
+    each is kept in an array, so finding them scans that array alone, and markets on one clock run
+    as rounds with no scan (``_decide_merged``); above 64 each event comes from ``_next_scan``.
     """
-    cdef Py_ssize_t i = 0, end
+    cdef Py_ssize_t i = 0
     cdef int32_t mid, m, n = tape.n_markets
-    cdef int64_t now
     cdef int64_t next_t[64]      # (2..64 markets) each market's next event time; INT64_MAX when done
-    cdef uint64_t tied
     cdef Feed* f
     cdef Sink out
     out.report_at = _first_report(progress, progress_every)
