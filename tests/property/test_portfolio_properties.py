@@ -97,10 +97,18 @@ rates_st = st.one_of(st.sampled_from([0.0, 0.001, 0.0005, 0.1, 0.05]), floats(0.
 @st.composite
 def scenarios(draw: Any, max_markets: int = 1, max_events: int = 40) -> Scenario:
     feeds = []
+    # one clock: every market's times are a stretch of the same list (repeats allowed), so the
+    # precomputed loop's rounds of markets on one clock and its fallbacks both run
+    clock = draw(st.none() | st.lists(st.sampled_from([1, 1, 1, 2, 0]), min_size=max_events + 2,
+                                      max_size=max_events + 2))
     for _ in range(draw(st.integers(1, max_markets))):
         n = draw(st.integers(1, max_events))
         closes = draw(price_paths(n))
-        gaps = draw(st.lists(st.integers(1, 3), min_size=n, max_size=n))
+        if clock is None:
+            gaps = draw(st.lists(st.integers(1, 3), min_size=n, max_size=n))
+        else:
+            start = draw(st.integers(0, 2))
+            gaps = [sum(clock[:start + 1])] + clock[start + 1:start + n]
         times = (T0 + MINUTE * np.cumsum(gaps)).tolist()
         masks = draw(st.lists(masks_st, min_size=n, max_size=n))
         strengths = draw(st.none() | st.lists(floats(0.05, 5.0), min_size=n, max_size=n))
@@ -356,3 +364,7 @@ def test_python_path_equals_precomputed_path(sc: Scenario) -> None:
     np.testing.assert_array_equal(py.engine.equity, pre.engine.equity)
     pd.testing.assert_frame_equal(py.positions, pre.positions, check_exact=True)
     assert py.portfolio.core.n_refused == pre.portfolio.core.n_refused
+    np.testing.assert_array_equal(py.engine.time_ns, pre.engine.time_ns)
+    assert py.portfolio.core.total_statistics() == pre.portfolio.core.total_statistics()
+    for mid in range(len(sc.feeds)):
+        assert py.portfolio.core.market_statistics(mid) == pre.portfolio.core.market_statistics(mid)

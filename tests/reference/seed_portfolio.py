@@ -75,9 +75,10 @@ def lot_floor(order_value: float, close: float, size_decimals: Optional[int]) ->
     size = order_value / close
     if size_decimals is not None:
         scale = 10.0 ** size_decimals
-        size = math.floor(size * scale) / scale
+        lots = math.floor(size * scale)  # compared as whole lots: lots / scale is not exact in f64
+        size = lots / scale
         exact_lots = math.floor(Fraction(order_value) / Fraction(close) * 10 ** size_decimals)
-        assert abs(Fraction(size) * 10 ** size_decimals - exact_lots) <= 1, (order_value, close, size)
+        assert abs(lots - exact_lots) <= 1, (order_value, close, size)
     return Fraction(size)
 
 

@@ -65,6 +65,8 @@ cdef class Tape:
     cdef int32_t last_mid           # the market and time of the last event merged (-1: none yet)
     cdef int64_t last_t
     cdef uint64_t tied              # (2..64 markets) bit m: market m's next event was at last_t
+    cdef uint64_t clock, in_round   # markets on one clock (_one_clock), those still to run this round
+    cdef Py_ssize_t rounds          # whole rounds of them still to run after this one
     cdef _set(self, int32_t m, tuple cols, decisions, strength)
     cdef _set_book(self, int32_t m, tuple levels)
     cdef const void* _pointer(self, array, dtype, Py_ssize_t n, str name) except? NULL

@@ -11,8 +11,9 @@ Python runs per event at all and the loop releases the GIL.
 """
 cimport cython
 from libc.math cimport NAN, isfinite, isnan
-from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport INT64_MAX, int8_t, int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free
+from libc.string cimport memcmp
 
 from barter._core.book cimport OrderBook
 from barter._core.position cimport PortfolioCore, portfolio_mark, portfolio_observe
@@ -285,7 +286,62 @@ cdef class Tape:
             if self.books[m] is not None:
                 self.books[m].clear()
         self.last_mid = -1
-        self.tied = 0
+        self.tied = self.in_round = self.clock = 0
+        self.rounds = 0
+
+
+cdef enum:
+    LOCK_ROWS = 256     # at most this many rounds of markets on one clock at once
+    LOCK_CHUNK = 16     # rows checked at a time, so a check costs in proportion to the rows it allows
+
+
+cdef inline Py_ssize_t _same_prefix(const int64_t* a, const int64_t* b, Py_ssize_t k) noexcept nogil:
+    """How many of the first ``k`` values of ``a`` and ``b`` agree before the first that differs."""
+    cdef Py_ssize_t r
+    if memcmp(a, b, k * sizeof(int64_t)) == 0:
+        return k
+    for r in range(k):
+        if a[r] != b[r]:
+            return r
+    return k
+
+
+cdef Py_ssize_t _one_clock(Tape tape, uint64_t live) noexcept nogil:
+    """How many rows from here the markets of ``live`` (all next at one time) run on one clock: the
+    same times in each, strictly increasing, and no market with another event at the last row's
+    time, so the merge is rounds of one event a market, by id. At most ``LOCK_ROWS``; 0 when a
+    market has two events at the first time."""
+    cdef const Feed* f0 = &tape.feeds[barter_ctz64(live)]
+    cdef const Feed* f
+    cdef const int64_t* t0 = f0.time_ns + f0.row
+    cdef Py_ssize_t j, end, k, r = 0, rows = LOCK_ROWS
+    cdef uint64_t rest = live
+    while rest:
+        f = &tape.feeds[barter_ctz64(rest)]
+        rest &= rest - 1
+        rows = min(rows, f.length - f.row)
+    while r < rows:  # rows [0, r) agree and increase
+        end = min(rows, r + LOCK_CHUNK)
+        k = end
+        rest = live & (live - 1)
+        while rest:
+            f = &tape.feeds[barter_ctz64(rest)]
+            rest &= rest - 1
+            k = r + _same_prefix(f.time_ns + f.row + r, t0 + r, k - r)
+        for j in range(max(r, 1), k):
+            if t0[j] <= t0[j - 1]:
+                k = j
+                break
+        r = k
+        if k < end:
+            break
+    rest = live
+    while rest:  # the last round is whole only if no market has another event at its time
+        f = &tape.feeds[barter_ctz64(rest)]
+        rest &= rest - 1
+        if f.row + r < f.length and f.time_ns[f.row + r] <= t0[r - 1]:
+            return r - 1
+    return r
 
 
 cdef inline int _apply_row(OrderBook book, const Feed* f, Py_ssize_t row) except -1 nogil:
@@ -302,16 +358,27 @@ cdef inline int32_t _next(Tape tape) noexcept nogil:
     some market's next event is also at T, the first such from m up is the answer: markets that
     tick together are merged without a full scan. Up to 64 markets, the scan that finds T also
     marks every market whose next event is at T (``tape.tied``); the answer is then the lowest
-    marked market, and a market leaves the mark once its next event is no longer at T.
+    marked market, and a market leaves the mark once its next event is no longer at T. When every
+    market left is at T and their next rows run on one clock (``_one_clock``), the answers are
+    rounds of those markets by id, with no scan until the rounds end.
     """
     cdef int32_t m, best = -1
     cdef int64_t best_t = 0, t
-    cdef uint64_t tied
+    cdef uint64_t tied, live = 0
+    cdef Py_ssize_t k
     cdef Feed* f
     if tape.n_markets == 1:
         return 0 if tape.feeds[0].row < tape.feeds[0].length else -1
     if tape.n_markets > 64:
         return _next_scan(tape)
+    if tape.in_round:  # rounds of markets on one clock (``_one_clock``)
+        m = barter_ctz64(tape.in_round)
+        tape.in_round &= tape.in_round - 1
+        return m
+    if tape.rounds:
+        tape.rounds -= 1
+        tape.in_round = tape.clock & (tape.clock - 1)
+        return barter_ctz64(tape.clock)
     tied = tape.tied
     if tied:  # tape.last_mid is its lowest bit, the market just processed
         f = &tape.feeds[tape.last_mid]
@@ -325,6 +392,7 @@ cdef inline int32_t _next(Tape tape) noexcept nogil:
     for m in range(tape.n_markets):
         f = &tape.feeds[m]
         if f.row < f.length:
+            live |= (<uint64_t> 1) << m
             t = f.time_ns[f.row]
             if best < 0 or t < best_t:
                 best = m
@@ -335,6 +403,9 @@ cdef inline int32_t _next(Tape tape) noexcept nogil:
     tape.tied = tied  # still 0 when every market is done
     tape.last_mid = best
     tape.last_t = best_t
+    k = _one_clock(tape, live) if tied and tied == live else 0
+    if k:  # every market left is at best_t and the next k rows agree: k rounds, this is the first
+        tape.clock, tape.rounds, tape.in_round, tape.tied = live, k - 1, live & (live - 1), 0
     return best
 
 
@@ -357,25 +428,6 @@ cdef int32_t _next_scan(Tape tape) noexcept nogil:
     tape.last_mid = best
     tape.last_t = best_t
     return best
-
-
-cdef inline uint64_t _tied_at_min(Tape tape) noexcept nogil:
-    """(2..64 markets) The markets whose next event is the earliest, as bits; 0 when all are done."""
-    cdef int32_t m, best = -1
-    cdef int64_t best_t = 0, t
-    cdef uint64_t tied = 0
-    cdef Feed* f
-    for m in range(tape.n_markets):
-        f = &tape.feeds[m]
-        if f.row < f.length:
-            t = f.time_ns[f.row]
-            if best < 0 or t < best_t:
-                best = m
-                best_t = t
-                tied = (<uint64_t> 1) << m
-            elif t == best_t:
-                tied |= (<uint64_t> 1) << m
-    return tied
 
 
 cdef inline void _load(MarketView view, Tape tape, const Feed* f, Py_ssize_t row, int32_t mid) noexcept:
@@ -574,6 +626,185 @@ cdef class Dispatcher:
         return value
 
 
+cdef struct Sink:
+    # Where run_decisions' loops put each event: equity and time (NULL: not kept); progress hook state.
+    double* equity
+    int64_t* times
+    Py_ssize_t report_at, every
+    bint draining               # a drain hook was given
+    bint stop                   # the drain hook said stop
+
+
+cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t mid, int64_t t,
+                        double* equity) except -1 nogil:
+    """One event's precomputed decision, in the seed's order: mark, the mask's signal, the curves;
+    writes the portfolio equity afterwards to ``equity``."""
+    cdef double price = f.close[row]
+    cdef int8_t code = f.decisions[row]
+    cdef double s
+    cdef double strengths[4]
+    cdef Py_ssize_t fills = pf.n_fills
+    cdef int k
+    portfolio_mark(pf, mid, price, t)
+    if code != 0:
+        s = f.strength[row] if f.strength != NULL else 1.0
+        for k in range(4):
+            strengths[k] = s if code & (1 << k) else NAN
+        pf.on_signal(mid, strengths, price, t)
+    equity[0] = portfolio_observe(pf, mid, t, pf.n_fills != fills)
+    return 0
+
+
+cdef int _drain(Sink* out, object drain, int64_t t) except -1 nogil:
+    """``drain(t)``, out of line: the loops keep their registers for the work of every event."""
+    with gil:
+        out.stop = drain(t)
+    return out.stop
+
+
+cdef int _report(Sink* out, Py_ssize_t done, object progress) except -1 nogil:
+    """``progress(done)``, out of line as ``_drain``."""
+    with gil:
+        progress(done)
+    out.report_at += out.every
+    return 0
+
+
+cdef inline int _drained(PortfolioCore pf, Sink* out, object drain, int64_t t) except -1 nogil:
+    """Run waiting commands (``drain``) before an event at ``t``; 1 when one stops the run."""
+    if pf.interrupt and out.draining:
+        return _drain(out, drain, t)
+    return 0
+
+
+cdef inline Py_ssize_t _put(Sink* out, Py_ssize_t i, double equity, int64_t t, object progress) except -1 nogil:
+    """Record event ``i`` (the portfolio equity after it, its time); returns the events done."""
+    if out.equity != NULL:
+        out.equity[i] = equity
+    if out.times != NULL:
+        out.times[i] = t
+    i += 1
+    if i == out.report_at:
+        _report(out, i, progress)
+    return i
+
+
+cdef inline Py_ssize_t _decide_rows(PortfolioCore pf, Feed* f, int32_t mid, Py_ssize_t end, Py_ssize_t i,
+                                    Sink* out, object drain, object progress) except -1 nogil:
+    """Market ``mid``'s events from its next row up to row ``end`` (exclusive), in order; ``i``
+    events came before them. Returns the events done (fewer rows when ``drain`` stops the run)."""
+    cdef Py_ssize_t row
+    cdef int64_t t
+    cdef double value
+    for row in range(f.row, end):
+        t = f.time_ns[row]
+        if _drained(pf, out, drain, t):
+            break
+        f.row = row + 1
+        _decide(pf, f, row, mid, t, &value)
+        i = _put(out, i, value, t, progress)
+    return i
+
+
+cdef inline uint64_t _earliest(const int64_t* next_t, int32_t n, int64_t* at) noexcept nogil:
+    """The markets (bits) whose next event time in ``next_t[:n]`` is the earliest, which goes to ``at``."""
+    cdef int32_t m
+    cdef int64_t t, best = next_t[0]
+    cdef uint64_t tied = 1
+    for m in range(1, n):
+        t = next_t[m]
+        if t < best:
+            best = t
+            tied = (<uint64_t> 1) << m
+        elif t == best:
+            tied |= (<uint64_t> 1) << m
+    at[0] = best
+    return tied
+
+
+cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ssize_t k, Py_ssize_t i,
+                               Sink* out, object drain, object progress) except -1 nogil:
+    """``k`` rounds of the markets of ``live`` on one clock (``_one_clock``): each round one event
+    of each, by id, as ``_next`` orders them."""
+    cdef int32_t ids[64]
+    cdef Feed* feeds[64]
+    cdef int32_t j, n = 0, mid
+    cdef Py_ssize_t r, row
+    cdef int64_t t
+    cdef double value
+    cdef Feed* f
+    while live:
+        ids[n] = barter_ctz64(live)
+        feeds[n] = &tape.feeds[ids[n]]
+        live &= live - 1
+        n += 1
+    for r in range(k):
+        for j in range(n):
+            mid = ids[j]
+            f = feeds[j]
+            row = f.row
+            t = f.time_ns[row]
+            if _drained(pf, out, drain, t):
+                return i
+            f.row = row + 1
+            _decide(pf, f, row, mid, t, &value)
+            i = _put(out, i, value, t, progress)
+    return i
+
+
+cdef inline int64_t _advance(Tape tape, int32_t mid, int64_t* next_t, uint64_t* live) noexcept nogil:
+    """Market ``mid``'s next event time, kept in ``next_t``; a market with none leaves ``live``."""
+    cdef const Feed* f = &tape.feeds[mid]
+    if f.row < f.length:
+        next_t[mid] = f.time_ns[f.row]
+    else:
+        next_t[mid] = INT64_MAX
+        live[0] &= ~((<uint64_t> 1) << mid)
+    return next_t[mid]
+
+
+cdef Py_ssize_t _decide_merged(PortfolioCore pf, Tape tape, int64_t* next_t, Sink* out, object drain,
+                               object progress) except -1 nogil:
+    """(2..64 markets) Every event of the tape in ``_next``'s order, one event per pass: ``tied``
+    holds the markets still to run at time ``now``; a market with another event at ``now`` keeps
+    its bit, which is then still the lowest, so its events at ``now`` run in a row. When every
+    market left is in ``tied`` and they run on one clock, rows run as rounds (``_decide_rounds``)."""
+    cdef Py_ssize_t i = 0, row, k
+    cdef int32_t m, mid
+    cdef double value
+    cdef int64_t now = 0
+    cdef uint64_t tied = 0, live = 0, rest
+    cdef Feed* f
+    for m in range(tape.n_markets):
+        if tape.feeds[m].length:
+            live |= (<uint64_t> 1) << m
+    while live and not out.stop:
+        if not tied:
+            tied = _earliest(next_t, tape.n_markets, &now) & live
+            k = _one_clock(tape, live) if tied == live else 0
+            if k:  # every market left has an event at now, and the next k rows agree: rounds
+                i = _decide_rounds(pf, tape, live, k, i, out, drain, progress)
+                rest = live
+                while rest:
+                    mid = barter_ctz64(rest)
+                    rest &= rest - 1
+                    _advance(tape, mid, next_t, &live)
+                tied = 0
+                continue
+        mid = barter_ctz64(tied)
+        tied &= tied - 1
+        f = &tape.feeds[mid]
+        row = f.row
+        if _drained(pf, out, drain, now):
+            break
+        f.row = row + 1
+        _decide(pf, f, row, mid, now, &value)
+        i = _put(out, i, value, now, progress)
+        if _advance(tape, mid, next_t, &live) == now:
+            tied |= (<uint64_t> 1) << mid
+    return i
+
+
 @cython.boundscheck(False)  # i < tape.length, the length of equity and times (checked above)
 @cython.wraparound(False)
 def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[::1] times=None,
@@ -584,73 +815,36 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     ``progress(events_done)`` every ``progress_every`` events, as in ``run_strategies``. Returns
     the number of events processed.
 
-    The merge runs by groups, in the order of ``_next``: the markets whose next event is at the
-    earliest time T (one scan), by id, each with all its events at T in a row. One market is a
-    single group; above 64 markets each group is one event from ``_next_scan``.
+    The merge runs in the order of ``_next``: the markets whose next event is at the earliest
+    time T, by id, each with all its events at T in a row. Up to 64 markets the next event time of
+    each is kept in an array, so finding them scans that array alone, and markets on one clock run
+    as rounds with no scan (``_decide_merged``); above 64 each event comes from ``_next_scan``.
     """
-    cdef Py_ssize_t i = 0, row
-    cdef Py_ssize_t report_at = _first_report(progress, progress_every)
-    cdef int32_t mid, m, base = 0
-    cdef int k
-    cdef int8_t code
-    cdef int64_t t
-    cdef double s, value, price
-    cdef double strengths[4]
-    cdef Py_ssize_t fills
+    cdef Py_ssize_t i = 0
+    cdef int32_t mid, m, n = tape.n_markets
+    cdef int64_t next_t[64]      # (2..64 markets) each market's next event time; INT64_MAX when done
     cdef Feed* f
-    cdef uint64_t tied
-    cdef bint stop = False
-    cdef bint record = equity is not None, stamp = times is not None
-    cdef bint one = tape.n_markets == 1, wide = tape.n_markets > 64
+    cdef Sink out
+    out.report_at = _first_report(progress, progress_every)
+    out.every, out.draining, out.stop = progress_every, drain is not None, False
     _check_outputs(equity, times, tape)
-    if pf.n_markets != tape.n_markets:
-        raise ValueError(f"portfolio has {pf.n_markets} markets, tape has {tape.n_markets}")
-    for m in range(tape.n_markets):
+    out.equity = &equity[0] if equity is not None and tape.length else NULL
+    out.times = &times[0] if times is not None and tape.length else NULL
+    if pf.n_markets != n:
+        raise ValueError(f"portfolio has {pf.n_markets} markets, tape has {n}")
+    for m in range(n):
         if tape.feeds[m].length and tape.feeds[m].decisions == NULL:
             raise ValueError(f"market {m} of the tape has no decisions")
     tape.rewind()
+    for m in range(n if n <= 64 else 0):
+        f = &tape.feeds[m]
+        next_t[m] = f.time_ns[0] if f.length else INT64_MAX
     with nogil:
-        while i < tape.length and not stop:
-            if one:
-                tied = 1
-            elif wide:
-                base = _next_scan(tape)
-                tied = 1
-            else:
-                tied = _tied_at_min(tape)
-            while tied and not stop:
-                mid = base + barter_ctz64(tied)
-                tied &= tied - 1
-                f = &tape.feeds[mid]
-                row = f.row
-                while True:  # the market's events at T (one market: all of them; wide: one)
-                    t = f.time_ns[row]
-                    if pf.interrupt and drain is not None:
-                        with gil:
-                            stop = drain(t)
-                        if stop:
-                            break
-                    f.row = row + 1
-                    price = f.close[row]
-                    portfolio_mark(pf, mid, price, t)
-                    code = f.decisions[row]
-                    fills = pf.n_fills
-                    if code != 0:
-                        s = f.strength[row] if f.strength != NULL else 1.0
-                        for k in range(4):
-                            strengths[k] = s if code & (1 << k) else NAN
-                        pf.on_signal(mid, strengths, price, t)
-                    value = portfolio_observe(pf, mid, t, pf.n_fills != fills)
-                    if record:
-                        equity[i] = value
-                    if stamp:
-                        times[i] = t
-                    i += 1
-                    if i == report_at:
-                        with gil:
-                            progress(i)
-                        report_at += progress_every
-                    row += 1
-                    if row == f.length or wide or (not one and f.time_ns[row] != t):
-                        break
+        if n == 1:
+            i = _decide_rows(pf, &tape.feeds[0], 0, tape.feeds[0].length, i, &out, drain, progress)
+        elif n <= 64:
+            i = _decide_merged(pf, tape, next_t, &out, drain, progress)
+        while n > 64 and i < tape.length and not out.stop:
+            mid = _next_scan(tape)
+            i = _decide_rows(pf, &tape.feeds[mid], mid, tape.feeds[mid].row + 1, i, &out, drain, progress)
     return i

@@ -177,3 +177,62 @@ def test_a_trader_takes_a_dataframe_or_a_file_path(tmp_path):
         np.testing.assert_array_equal(trader.data.close, data.close)
     with pytest.raises(Exception, match="must be a DataFrame, a file path or a historic feed"):
         Trader(BTC, 42, Scripted([None]))
+
+
+class Recorded(Scripted):
+    """``Scripted`` that also appends (market id, time) to a list shared by the markets."""
+
+    def __init__(self, signals, calls):
+        super().__init__(signals)
+        self.calls = calls
+
+    def generate_signal(self, market):
+        self.calls.append((market.market_id, market.time_ns))
+        return super().generate_signal(market)
+
+
+def one_clock_traders(precomputed: bool, n: int = 40, calls=None):
+    """Three markets on one clock for a while (the merge runs them as rounds), then one that stops
+    early, a repeated time and a market that leaves the clock; the same masks either way."""
+    times = np.arange(n, dtype=np.int64) * MIN
+    other = times.copy()
+    other[25:] += 30 * 10**9  # off the clock from row 25
+    dup = times.copy()
+    dup[30] = dup[29]  # two events at one time
+    feeds = [(BTC, times), (ETH, dup[:35]), (Market("binance", ("sol", "usdt", InstrumentKind.SPOT)), other)]
+    traders = []
+    for k, (market, t) in enumerate(feeds):
+        closes = 100.0 + k + np.sin(np.arange(len(t)) * (k + 1) / 3.0)
+        masks = np.zeros(len(t), dtype=np.int8)
+        masks[k::4], masks[k + 2::4] = Decision.LONG.mask, Decision.CLOSE_LONG.mask
+        data = HistoricalCandles.from_arrays(t, closes, closes, closes, closes, np.ones(len(t)))
+        strategy = PrecomputedSignals(masks) if precomputed else Recorded(
+            [Signal({Decision(d): 1.0 for d in range(4) if m & (1 << d)}) if m else None for m in masks],
+            [] if calls is None else calls)
+        traders.append(Trader(market, data, strategy))
+    return traders
+
+
+def test_markets_on_one_clock_keep_the_merge_order_and_results():
+    calls: list[tuple[int, int]] = []
+    pre, pre_pf = run(one_clock_traders(True), allocator=DefaultAllocator(100.0, size_decimals=None))
+    py, py_pf = run(one_clock_traders(False, calls=calls), allocator=DefaultAllocator(100.0, size_decimals=None))
+    rows = sorted((t, m, i) for tr in py.traders for i, (m, t, _) in enumerate(tr.strategy.seen))
+    assert calls == [(m, t) for t, m, _ in rows]  # by time, ties by market, a market's rows in order
+    np.testing.assert_array_equal(pre.time_ns, py.time_ns)
+    np.testing.assert_array_equal(pre.equity, py.equity)
+    assert pre_pf.core.total_statistics() == py_pf.core.total_statistics()
+    for mid in range(3):
+        assert pre_pf.core.market_statistics(mid) == py_pf.core.market_statistics(mid)
+    assert [(p.market, p.exit_time_ns) for p in pre_pf.exited_positions()] == \
+        [(p.market, p.exit_time_ns) for p in py_pf.exited_positions()]
+
+
+@pytest.mark.parametrize("precomputed", [True, False], ids=["precomputed", "python"])
+def test_a_command_stops_markets_on_one_clock_between_two_events(precomputed):
+    from barter.engine.commands import Terminate
+
+    engine = Engine(one_clock_traders(precomputed), Portfolio(starting_cash=10_000.0))
+    engine.run(lambda done, total: engine.send(Terminate()) if done == 7 else None, progress_every=7)
+    assert engine.terminated and engine.events == 7  # mid-round: the 3rd round's first event was the 7th
+    assert engine.time_ns.tolist() == [0, 0, 0, MIN, MIN, MIN, 2 * MIN]
