@@ -51,6 +51,20 @@ def test_typed_path_equals_generic_path_on_every_recorded_frame(data_dir, name):
     assert typed > 0.8 * len(frames) and parser.errors == 0
 
 
+@pytest.mark.parametrize("name", sorted(RECORDINGS))
+def test_recorded_hot_frames_never_reach_the_generic_path(data_dir, name, monkeypatch):
+    """The dispatch finds the "@" after each symbol (of several lengths), in text and bytes frames."""
+    venue, path = RECORDINGS[name]
+    frames = [f.payload for f in ws_frames(data_dir / "exchange_messages" / path)
+              if any(f"@{channel}" in f.payload for channel in TYPED)]
+    symbols = {f.split('"stream":"', 1)[1].split("@", 1)[0] for f in frames}
+    parser = BinanceParser([market_from_symbol(s, venue) for s in symbols], venue)
+    assert len(parser._ats) > 1  # symbols of different lengths
+    monkeypatch.setattr(parser, "_parse_generic", lambda raw, ns: pytest.fail(f"generic path for {raw!r}"))
+    for raw in frames:
+        assert len(parser.parse(raw)) == 1 and len(parser.parse(raw.encode())) == 1
+
+
 _BAD_DATA = [  # (data of a combined trade frame, reason the generic path gives)
     ('{"e":"trade","s":"DOGEUSDT","p":"1","q":"1","T":1,"m":true}', "unknown symbol 'DOGEUSDT'"),
     ('{"e":"trade","s":"BTCUSDT","p":"nan","q":"1","T":1,"m":true}', "p must be a finite price > 0"),
