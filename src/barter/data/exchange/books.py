@@ -259,9 +259,10 @@ class BookManager:
         entry = cached[1] if cached is not None and cached[0] is market else self._lookup(market)
         if entry is None:
             return [event]
-        was_valid = entry.valid
+        was_valid = True  # an update is applied only to a valid book (else it returns False)
         try:
             if isinstance(kind, OrderBookL2Snapshot):
+                was_valid = entry.valid
                 entry.snapshot(kind)
             elif not entry.update(kind):
                 return []
