@@ -10,7 +10,6 @@ memory layout: direct subclasses of ``object`` whose fields are all slots of the
 """
 cimport cython
 from cpython.object cimport PyObject, PyTypeObject
-from cpython.ref cimport Py_INCREF
 
 import types
 
@@ -24,6 +23,7 @@ cdef extern from "Python.h":
         PyMemberDef* d_member
     enum: T_OBJECT_EX
     object generic_alloc "PyType_GenericAlloc"(PyTypeObject* cls, Py_ssize_t n)
+    void incref "Py_INCREF"(PyObject* o)
 
 cdef object _NO = object()  # "argument not given" (no field's value can be this object)
 
@@ -65,6 +65,6 @@ cdef class SlotsBuilder:
         obj = generic_alloc(<PyTypeObject*> self.cls, 0)
         cdef char* base = <char*> <PyObject*> obj
         for i in range(self.n):
-            Py_INCREF(<object> args[i])
+            incref(args[i])
             (<PyObject**> (base + self.offsets[i]))[0] = args[i]
         return obj
