@@ -8,6 +8,8 @@ one compare with the 32nd level from the top decides: above it, a scan down from
 levels are hit at random, so a branching search would mispredict on most steps). Inserting or
 deleting a level moves only the levels above it: a memmove of k * 8 bytes per array for a change k
 levels from the top. Nothing is allocated per update; the arrays double when full, never shrink.
+A snapshot is read backwards: exchanges send the best level first, so its keys then come in
+ascending order and need no sort (other orders are sorted).
 
 Measured with benchmarks/bench_orderbook.py (1,000 levels per side at tick 0.01; 1,000,000
 updates, 90% at the 20 best ticks with a tenth of those deletes, 10% anywhere; best bid and ask

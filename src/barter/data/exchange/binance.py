@@ -304,9 +304,10 @@ class BinanceParser:
             "trade": self._trade, "aggTrade": self._trade, "depthUpdate": self._depth,
             "bookTicker": self._book_ticker, "kline": self._kline, "forceOrder": self._liquidation}
         # The first letter of the channel in the stream name (an int in bytes) -> the typed decoder to try.
-        fast: dict[Union[str, int], Callable[[Union[str, bytes], int], Optional[list[ParsedEvent]]]] = {
-            "a": self._typed_trade, "t": self._typed_trade, "d": self._typed_depth, "b": self._typed_book_ticker}
-        self._typed = fast | {ord(k): f for k, f in fast.items()}
+        fast = {"a": self._typed_trade, "t": self._typed_trade, "d": self._typed_depth, "b": self._typed_book_ticker}
+        self._typed: dict[Union[str, int], Callable[[Union[str, bytes], int], Optional[list[ParsedEvent]]]] = {}
+        for letter, decode in fast.items():
+            self._typed[letter] = self._typed[ord(letter)] = decode
         # Where the "@" after the symbol can be in a combined-stream frame: reading those few
         # characters is cheaper than a str.find call (its arguments go through a tuple).
         self._ats = sorted({_STREAM + len(symbol) for symbol in self.markets})
