@@ -434,21 +434,17 @@ cdef int _load_levels(Ladder* ld, int side, object rows, str name) except -1:
     feed parsers' form, as in ``apply_delta``), anything else through a checked NumPy array."""
     cdef const double[:, ::1] a
     cdef double* buf
-    cdef Py_ssize_t i, n
-    cdef tuple row
-    if _float_rows(rows):
+    cdef Py_ssize_t n
+    if type(rows) is tuple or type(rows) is list:
         n = len(rows)
         buf = <double*> malloc((2 * n + 1) * sizeof(double))
         if buf == NULL:
             raise MemoryError(f"cannot read a snapshot side of {n} levels")
         try:
-            for i in range(n):
-                row = rows[i]
-                buf[2 * i], buf[2 * i + 1] = PyFloat_AS_DOUBLE(row[0]), PyFloat_AS_DOUBLE(row[1])
-            _sort_levels(ld, side, buf, n)
+            if _float_rows(rows, buf):
+                return _sort_levels(ld, side, buf, n)
         finally:
             free(buf)
-        return 0
     a = _levels_array(rows, name)
     _check_levels(side, a)
     if a.shape[0]:
@@ -493,10 +489,12 @@ cdef int _by_key(const void* x, const void* y) noexcept nogil:
     return (a > b) - (a < b)
 
 
-cdef bint _float_rows(object rows) except -1:
-    """True if ``rows`` is a tuple or list of (float, float) tuples, each finite and >= 0. Anything
-    else takes the NumPy path, which converts other types and names a bad value."""
+cdef bint _float_rows(object rows, double* out=NULL) except -1:
+    """True if ``rows`` is a tuple or list of (float, float) tuples, each finite and >= 0, copied to
+    ``out`` (2 doubles a row) if given. Anything else takes the NumPy path, which converts other
+    types and names a bad value."""
     cdef object row
+    cdef Py_ssize_t i = 0
     if type(rows) is not tuple and type(rows) is not list:
         return False
     for row in rows:
@@ -507,6 +505,9 @@ cdef bint _float_rows(object rows) except -1:
             return False
         if not (_finite_nonneg(PyFloat_AS_DOUBLE(p)) and _finite_nonneg(PyFloat_AS_DOUBLE(s))):
             return False
+        if out != NULL:
+            out[i], out[i + 1] = PyFloat_AS_DOUBLE(p), PyFloat_AS_DOUBLE(s)
+            i += 2
     return True
 
 
