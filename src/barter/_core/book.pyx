@@ -204,7 +204,6 @@ cdef class OrderBook:
     def apply_snapshot(self, bids, asks):
         """Replace the whole book. Returns True if the new book is crossed."""
         cdef Ladder new[2]
-        cdef int side
         memset(new, 0, sizeof(new))
         try:  # both sides are checked and sorted before the book changes
             _load_levels(&new[BID], BID, bids, "bids")
