@@ -83,9 +83,13 @@ def _kind(kind: object) -> InstrumentKind:
 InstrumentLike = Union[Instrument, "tuple[str, str, InstrumentKind | str]", "tuple[str, str]"]
 
 
-@dataclass(frozen=True, slots=True, init=False)
+@dataclass(frozen=True, init=False)
 class Market:
     """An instrument on an exchange: ``Market("binance", ("btc", "usdt", InstrumentKind.SPOT))``."""
+
+    # The fields' slots written out to add one for the hash, computed once: markets key the books
+    # and maps looked up per event, where the generated hash ran four Python __hash__ methods.
+    __slots__ = ("exchange", "instrument", "_hash")
 
     exchange: Exchange
     instrument: Instrument
@@ -97,6 +101,14 @@ class Market:
             instrument = Instrument(*instrument)
         object.__setattr__(self, "exchange", exchange)
         object.__setattr__(self, "instrument", instrument)
+        object.__setattr__(self, "_hash", hash((exchange, instrument)))  # the generated hash's value
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]  # a slot, not a field
+
+    def __reduce__(self) -> tuple[type[Market], tuple[Exchange, Instrument]]:
+        # rebuilt through __init__: a str's hash differs from process to process
+        return Market, (self.exchange, self.instrument)
 
     @property
     def market_id(self) -> str:

@@ -33,7 +33,8 @@ class OrderBook:
         """Replace the whole book with ``[price, size]`` rows (any order; size-0 rows left out).
 
         Raises ``DataError`` for a NaN/inf/negative value or a price given twice on a side, and
-        then changes nothing. Returns True if the new book is crossed.
+        then changes nothing. Returns True if the new book is crossed. Tuples or lists of
+        ``(float, float)`` tuples (what the feed parsers give) are read without a NumPy array.
         """
     def apply_delta(self, bids: npt.ArrayLike, asks: npt.ArrayLike) -> bool:
         """Apply one exchange message's ``[price, size]`` rows, bids first. Every row is checked

@@ -31,7 +31,7 @@ from barter.errors import BookOutOfSync, ConfigError, CrossedBook, DataError, Se
 BID, ASK = BookSide.BID, BookSide.ASK
 
 __all__ = ["ASK", "BID", "BookDelta", "BookSide", "BookSnapshot", "BookStatus", "DeltaLike", "DeltaResult",
-           "OrderBook", "SequencedBook"]
+           "OrderBook", "SequencedBook", "SnapshotLike"]
 
 
 class BookStatus(IntEnum):
@@ -43,6 +43,10 @@ class DeltaResult(IntEnum):
     APPLIED = 0
     STALE = 1     # the snapshot already holds it: dropped
     BUFFERED = 2  # the book is INVALID: kept for the next snapshot to replay
+
+
+_INVALID = BookStatus.INVALID
+_APPLIED, _STALE, _BUFFERED = DeltaResult.APPLIED, DeltaResult.STALE, DeltaResult.BUFFERED
 
 
 def _levels(rows: npt.ArrayLike, name: str) -> npt.NDArray[np.float64]:
@@ -140,6 +144,18 @@ class DeltaLike(Protocol):
     def asks(self) -> Union[npt.NDArray[np.float64], Sequence[tuple[float, float]]]: ...
 
 
+class SnapshotLike(Protocol):
+    """What ``SequencedBook.snapshot`` reads: a ``BookSnapshot``, or a feed's ``OrderBookL2Snapshot``
+    whose levels are tuples of ``(price, size)`` floats (loaded without building NumPy arrays)."""
+
+    @property
+    def last_update_id(self) -> int: ...
+    @property
+    def bids(self) -> Union[npt.NDArray[np.float64], Sequence[tuple[float, float]]]: ...
+    @property
+    def asks(self) -> Union[npt.NDArray[np.float64], Sequence[tuple[float, float]]]: ...
+
+
 class SequencedBook:
     """An ``OrderBook`` fed by snapshots and sequenced deltas, with Binance's rules.
 
@@ -170,6 +186,7 @@ class SequencedBook:
         if rules not in ("spot", "futures"):
             raise ConfigError(f"rules must be 'spot' or 'futures', was {rules!r}")
         self.rules = rules
+        self._spot = rules == "spot"
         self.name = name
         self.book = OrderBook()
         self.status = BookStatus.INVALID
@@ -183,8 +200,11 @@ class SequencedBook:
     def is_valid(self) -> bool:
         return self.status == BookStatus.VALID
 
-    def snapshot(self, snapshot: BookSnapshot) -> None:
+    def snapshot(self, snapshot: SnapshotLike) -> None:
         """Load ``snapshot`` (the book turns VALID), then replay the buffered deltas.
+
+        ``snapshot`` is a ``BookSnapshot`` or anything with its attributes, such as a feed's
+        ``OrderBookL2Snapshot`` (its levels are checked by ``OrderBook.apply_snapshot``).
 
         Raises ``CrossedBook`` or ``SequenceGap`` if the snapshot or the replay leaves the book
         INVALID again; the deltas after a failed one stay buffered for the next snapshot.
@@ -215,40 +235,36 @@ class SequencedBook:
         Raises ``SequenceGap`` (the delta does not follow; it is buffered) or ``CrossedBook`` (it
         was applied and crossed the book); either leaves the book INVALID.
         """
-        if self.status == BookStatus.INVALID:
+        if self.status == _INVALID:
             self._keep(delta)
-            return DeltaResult.BUFFERED
-        if self._is_stale(delta):
+            return _BUFFERED
+        last, first_id, last_id = self.last_update_id, delta.first_id, delta.last_id
+        assert last is not None  # VALID means a snapshot was loaded
+        # The rules of the module docstring, written out here: this runs for every delta.
+        if self._spot:
+            stale = last_id <= last
+            follows = first_id <= last + 1 <= last_id if self._first else first_id == last + 1
+        else:
+            stale = last_id < last
+            follows = first_id <= last <= last_id if self._first else delta.prev_last_id == last
+        if stale:
             self.stale += 1
-            return DeltaResult.STALE
-        if not self._follows(delta):
+            return _STALE
+        if not follows:
             self.gaps += 1
             error = SequenceGap(self._gap_message(delta))
             self._invalidate(str(error))
             self._keep(delta)  # it may follow the next snapshot
             raise error
         crossed = self.book.apply_delta(delta.bids, delta.asks)
-        self.last_update_id = delta.last_id
+        self.last_update_id = last_id
         self._first = False
         self.applied += 1
         if crossed:
-            raise self._crossed(f"delta {delta.first_id}..{delta.last_id}")
-        return DeltaResult.APPLIED
+            raise self._crossed(f"delta {first_id}..{last_id}")
+        return _APPLIED
 
-    # -- the rules ---------------------------------------------------------------------------------
-
-    def _is_stale(self, d: DeltaLike) -> bool:
-        assert self.last_update_id is not None  # VALID means a snapshot was loaded
-        if self.rules == "spot":
-            return d.last_id <= self.last_update_id
-        return d.last_id < self.last_update_id
-
-    def _follows(self, d: DeltaLike) -> bool:
-        last = self.last_update_id
-        assert last is not None
-        if self.rules == "spot":
-            return d.first_id <= last + 1 <= d.last_id if self._first else d.first_id == last + 1
-        return d.first_id <= last <= d.last_id if self._first else d.prev_last_id == last
+    # -- errors ------------------------------------------------------------------------------------
 
     def _gap_message(self, d: DeltaLike) -> str:
         last = self.last_update_id

@@ -550,6 +550,31 @@ def test_matches_the_reference_update_by_update(bid_rows, ask_rows, changes, qua
             assert book.cumulative_size(side, price) == pytest.approx(ref.cumulative_size(side, price), rel=REL)
 
 
+snapshot_rows = st.lists(st.tuples(prices, sizes), max_size=60)
+
+
+@given(snapshot_rows, snapshot_rows, st.sampled_from(["as given", "best first", "worst first"]))
+def test_snapshot_from_float_tuples_or_arrays_matches_the_reference(bid_rows, ask_rows, order):
+    """Any order (sorted or not), zero sizes and repeated prices: tuples of floats (loaded without
+    NumPy) and arrays give the reference's book, or both refuse a price given twice and keep the book."""
+    if order != "as given":
+        bid_rows = sorted(bid_rows, reverse=order == "best first")
+        ask_rows = sorted(ask_rows, reverse=order == "worst first")
+    ref = ReferenceBook()
+    ref.snapshot(bid_rows, ask_rows)
+    repeated = any(len({p for p, s in rows if s}) < sum(1 for _, s in rows if s) for rows in (bid_rows, ask_rows))
+    as_arrays = np.array(bid_rows).reshape(-1, 2), np.array(ask_rows).reshape(-1, 2)
+    for bids, asks in ((tuple(bid_rows), tuple(ask_rows)), as_arrays):
+        book = OrderBook([[0.01, 1.0]], [])
+        if repeated:
+            with pytest.raises(DataError, match="twice"):
+                book.apply_snapshot(bids, asks)
+            assert book.depth(BID)[0].tolist() == [0.01] and book.n_asks == 0
+        else:
+            assert book.apply_snapshot(bids, asks) == ref.is_crossed()
+            assert_same_book(book, ref)
+
+
 @given(levels, levels, updates)
 def test_update_many_equals_one_update_at_a_time(bid_rows, ask_rows, changes):
     bids, asks = _snapshot_side(bid_rows, True), _snapshot_side(ask_rows, False)

@@ -41,7 +41,10 @@ _INF = math.inf
 _MS = 1_000_000  # ns per ms
 _BUY, _SELL = Side.BUY, Side.SELL
 _NONE = typed.NONE
-# The typed path builds its events without the dataclasses' generated __init__ (a third faster).
+_decode_trade, _decode_depth, _decode_book_ticker = typed.TRADE.decode, typed.DEPTH.decode, typed.BOOK_TICKER.decode
+_STREAM = len('{"stream":"')  # where a combined-stream frame's stream name starts
+_AT_BYTE = ord("@")  # a bytes frame's items are ints
+# The typed path builds its events without the dataclasses' generated __init__ (compiled, see slots_constructor).
 _new_event = slots_constructor(MarketEvent)
 _new_trade = slots_constructor(Trade)
 _new_l1 = slots_constructor(OrderBookL1)
@@ -300,24 +303,30 @@ class BinanceParser:
         self._handlers: dict[str, Callable[[dict[str, Any], int], list[ParsedEvent]]] = {
             "trade": self._trade, "aggTrade": self._trade, "depthUpdate": self._depth,
             "bookTicker": self._book_ticker, "kline": self._kline, "forceOrder": self._liquidation}
-        # The first 3 letters of the channel in the stream name -> the typed decoder to try.
-        fast: dict[Union[str, bytes], Callable[[Union[str, bytes], int], Optional[list[ParsedEvent]]]] = {
-            "agg": self._typed_trade, "tra": self._typed_trade, "dep": self._typed_depth,
-            "boo": self._typed_book_ticker}
-        self._typed = fast | {str(k).encode(): f for k, f in fast.items()}
+        # The first letter of the channel in the stream name (an int in bytes) -> the typed decoder to try.
+        fast = {"a": self._typed_trade, "t": self._typed_trade, "d": self._typed_depth, "b": self._typed_book_ticker}
+        self._typed: dict[Union[str, int], Callable[[Union[str, bytes], int], Optional[list[ParsedEvent]]]] = {}
+        for letter, decode in fast.items():
+            self._typed[letter] = self._typed[ord(letter)] = decode
+        # Where the "@" after the symbol can be in a combined-stream frame: reading those few
+        # characters is cheaper than a str.find call (its arguments go through a tuple).
+        self._ats = sorted({_STREAM + len(symbol) for symbol in self.markets})
+        self._min_len = max(self._ats, default=0) + 2
 
     def parse(self, raw: Union[str, bytes], received_ns: int = 0) -> list[ParsedEvent]:
         """The events in one frame (usually one; none for answers and skipped frames)."""
         self.frames += 1
-        # A combined-stream frame starts '{"stream":"<symbol>@<channel>'; any other frame either
-        # has no "@" there or fails the typed decoder, and takes the generic path.
-        if type(raw) is str:
-            at = raw.find("@", 11, 80)
-        elif type(raw) is bytes:
-            at = raw.find(b"@", 11, 80)
-        else:
-            at = -1
-        decode = self._typed.get(raw[at + 1:at + 4]) if at > 0 else None
+        # A combined-stream frame starts '{"stream":"<symbol>@<channel>'. Any other frame, or one
+        # for another symbol, has no "@" where a known symbol would end it, or fails the typed
+        # decoder, and takes the generic path: the dispatch only chooses what to try first.
+        decode = None
+        kind = type(raw)
+        if (kind is str or kind is bytes) and len(raw) >= self._min_len:
+            at_sign = "@" if kind is str else _AT_BYTE
+            for at in self._ats:
+                if raw[at] == at_sign:
+                    decode = self._typed.get(raw[at + 1])
+                    break
         if decode is not None:
             try:
                 events = decode(raw, received_ns)
@@ -372,14 +381,14 @@ class BinanceParser:
     # -- typed decoding: None where the generic path must decide (it skips, or names the fault) --
 
     def _typed_trade(self, raw: Union[str, bytes], received_ns: int) -> Optional[list[ParsedEvent]]:
-        d = typed.TRADE.decode(raw).data
+        d = _decode_trade(raw).data
         market = self.markets.get(d.s)
         if market is None or d.X != "MARKET":
             return None
         return [_new_event(d.T * _MS, market, _new_trade(d.p, d.q, _SELL if d.m else _BUY))]
 
     def _typed_depth(self, raw: Union[str, bytes], received_ns: int) -> Optional[list[ParsedEvent]]:
-        d = typed.DEPTH.decode(raw).data
+        d = _decode_depth(raw).data
         market = self.markets.get(d.s)
         time_ms = d.T if d.T != _NONE else d.E
         if market is None or time_ms == _NONE or d.U > d.u:
@@ -388,7 +397,7 @@ class BinanceParser:
         return [_new_event(time_ms * _MS, market, update)]
 
     def _typed_book_ticker(self, raw: Union[str, bytes], received_ns: int) -> Optional[list[ParsedEvent]]:
-        d = typed.BOOK_TICKER.decode(raw).data
+        d = _decode_book_ticker(raw).data
         market = self.markets.get(d.s)
         if market is None:
             return None

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Optional, Sequence, Union
 
-from barter.data.book import ASK, BID, BookStatus, OrderBook, SequencedBook
+from barter.data.book import ASK, BID, BookStatus, DeltaResult, OrderBook, SequencedBook
 from barter.data.event import MarketEvent
 from barter.data.exchange.checksum import TextCache, kraken_checksum, okx_checksum
 from barter.data.exchange.events import OrderBookL2Snapshot, OrderBookL2Update
@@ -40,6 +40,8 @@ _RULES_OF_EXCHANGE = {"binance": "binance_spot", "binance_futures_usd": "binance
 
 
 _VALID = BookStatus.VALID
+_BUFFERED = DeltaResult.BUFFERED
+_L2_KINDS = (OrderBookL2Snapshot, OrderBookL2Update)
 
 
 class ChecksumMismatch(BookOutOfSync):
@@ -190,22 +192,18 @@ class _BinanceBook:
 
     @property
     def valid(self) -> bool:
-        return self.seq.is_valid
+        return self.seq.status == _VALID
 
     @property
     def reason(self) -> str:
         return self.seq.reason
 
     def snapshot(self, snap: OrderBookL2Snapshot) -> None:
-        self.seq.snapshot(snap.to_snapshot())
+        self.seq.snapshot(snap)  # its tuples of float levels go to the book without NumPy
 
     def update(self, u: OrderBookL2Update) -> bool:
-        seq = self.seq
-        if seq.status != _VALID:
-            seq.delta(u)  # buffered for the next snapshot
-            return False
-        seq.delta(u)  # its tuples of float levels go to the book without NumPy
-        return True
+        # its tuples of float levels go to the book without NumPy; BUFFERED while INVALID
+        return self.seq.delta(u) != _BUFFERED
 
 
 AnyBook = Union[StreamBook, _BinanceBook]
@@ -255,12 +253,16 @@ class BookManager:
 
     def process(self, event: MarketEvent) -> list[Union[MarketEvent, BookStatusEvent]]:
         kind, market = event.kind, event.market
-        entry = self._lookup(market) if isinstance(kind, (OrderBookL2Snapshot, OrderBookL2Update)) else None
+        if not isinstance(kind, _L2_KINDS):
+            return [event]
+        cached = self._by_id.get(id(market))  # as in _lookup, without its call for the usual case
+        entry = cached[1] if cached is not None and cached[0] is market else self._lookup(market)
         if entry is None:
             return [event]
-        was_valid = entry.valid
+        was_valid = True  # an update is applied only to a valid book (else it returns False)
         try:
             if isinstance(kind, OrderBookL2Snapshot):
+                was_valid = entry.valid
                 entry.snapshot(kind)
             elif not entry.update(kind):
                 return []

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
+from barter._core.slots import SlotsBuilder
 from barter.data.book import BookDelta, BookSnapshot
 from barter.data.event import Candle, MarketEvent, Trade
 from barter.instrument import Market, Side
@@ -166,9 +167,9 @@ def finite_non_negative(value: float) -> bool:
 
 
 def slots_constructor(cls: type) -> Callable[..., Any]:
-    """A function building ``cls`` (a frozen slots dataclass) from all its fields in order, about a
-    third faster than ``cls(...)``: it sets the slots through their descriptors, where the generated
-    ``__init__`` looks up ``object.__setattr__`` per field. For the parsers' hot paths.
+    """A function building ``cls`` (a frozen slots dataclass) from all its fields in order, several
+    times faster than ``cls(...)``: the compiled ``SlotsBuilder`` writes the slots directly, where the
+    generated ``__init__`` calls ``object.__setattr__`` per field. For the parsers' hot paths.
 
     Returns ``cls`` itself when skipping ``__init__`` could change the result: a ``__post_init__``
     (checks that must run), a hand-written ``__init__``, or a field that is not a slot of ``cls``.
@@ -178,12 +179,4 @@ def slots_constructor(cls: type) -> Callable[..., Any]:
     names = tuple(f.name for f in dataclasses.fields(cls)) if generated else ()
     if not names or hasattr(cls, "__post_init__") or names != tuple(cls.__dict__.get("__slots__", ())):
         return cls
-    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    env.update({f"_set{i}": cls.__dict__[n].__set__ for i, n in enumerate(names)})
-    bound = ", ".join(f"_set{i}=_set{i}" for i in range(len(names)))
-    sets = "; ".join(f"_set{i}(o, {n})" for i, n in enumerate(names))
-    exec(f"def make({', '.join(names)}, *, _new=_new, _cls=_cls, {bound}):\n"  # noqa: S102 - names are fields
-         f"    o = _new(_cls); {sets}; return o\n", env)
-    make: Callable[..., Any] = env["make"]
-    make.__doc__ = f"{cls.__name__}({', '.join(names)}) without the generated __init__."
-    return make
+    return SlotsBuilder(cls, names).new

@@ -4,9 +4,15 @@ levels applied to the compiled book without NumPy, slot-setting event constructo
 checksum texts and the book manager's market lookup by identity."""
 from __future__ import annotations
 
+import dataclasses
+import gc
+import pickle
+import sys
+
 import pytest
 
 from barter._core.book import OrderBook
+from barter._core.slots import SlotsBuilder
 from barter.data.book import ASK, BID, BookDelta, SequencedBook
 from barter.data.event import MarketEvent, Trade
 from barter.data.exchange import BINANCE_FUTURES_USD, BINANCE_SPOT, BinanceParser, FeedError, OrderBookL2Update
@@ -43,6 +49,20 @@ def test_typed_path_equals_generic_path_on_every_recorded_frame(data_dir, name):
             assert getattr(parser, TYPED[channel])(f.payload, f.received_ns) == generic, f.payload
             typed += 1
     assert typed > 0.8 * len(frames) and parser.errors == 0
+
+
+@pytest.mark.parametrize("name", sorted(RECORDINGS))
+def test_recorded_hot_frames_never_reach_the_generic_path(data_dir, name, monkeypatch):
+    """The dispatch finds the "@" after each symbol (of several lengths), in text and bytes frames."""
+    venue, path = RECORDINGS[name]
+    frames = [f.payload for f in ws_frames(data_dir / "exchange_messages" / path)
+              if any(f"@{channel}" in f.payload for channel in TYPED)]
+    symbols = {f.split('"stream":"', 1)[1].split("@", 1)[0] for f in frames}
+    parser = BinanceParser([market_from_symbol(s, venue) for s in symbols], venue)
+    assert len(parser._ats) > 1  # symbols of different lengths
+    monkeypatch.setattr(parser, "_parse_generic", lambda raw, ns: pytest.fail(f"generic path for {raw!r}"))
+    for raw in frames:
+        assert len(parser.parse(raw)) == 1 and len(parser.parse(raw.encode())) == 1
 
 
 _BAD_DATA = [  # (data of a combined trade frame, reason the generic path gives)
@@ -113,6 +133,36 @@ def test_slots_constructor_builds_equal_objects():
     assert slots_constructor(OrderBookL1)(1.0, 2.0, 3.0, 4.0, 5) == OrderBookL1(1.0, 2.0, 3.0, 4.0, 5)
     with pytest.raises(Exception):  # still frozen
         built.first_id = 3  # type: ignore[misc]
+
+
+def test_built_events_behave_as_constructed_ones():
+    """Equality, hashing, repr, pickling, dataclasses helpers and the GC see no difference."""
+    market = _spot()
+    refs = sys.getrefcount(market)
+    built = slots_constructor(MarketEvent)(5, market, slots_constructor(Trade)(2.5, 0.1, Side.SELL))
+    made = MarketEvent(5, market, Trade(2.5, 0.1, Side.SELL))
+    assert built == made and hash(built) == hash(made) and repr(built) == repr(made)
+    assert pickle.loads(pickle.dumps(built)) == made
+    assert dataclasses.asdict(built) == dataclasses.asdict(made)
+    assert dataclasses.replace(built, exchange_time_ns=6) == MarketEvent(6, market, made.kind)
+    assert gc.is_tracked(built) and built.kind in gc.get_referents(built)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.market = market  # type: ignore[misc]
+    del built, made
+    assert sys.getrefcount(market) == refs  # the builder's references went with the events
+
+
+def test_slots_builder_takes_all_fields_and_only_plain_slots():
+    make = slots_constructor(Trade)
+    with pytest.raises(TypeError, match="Trade takes 3 fields .price, amount, side., 2 given"):
+        make(1.0, 2.0)
+    with pytest.raises(TypeError, match="at most"):
+        make(*range(9))
+    with pytest.raises(TypeError, match="Trade.volume is not a slot"):
+        SlotsBuilder(Trade, ("price", "volume"))
+    for cls in (bool, type("WithDict", (), {})):  # not a direct subclass of object; has a __dict__
+        with pytest.raises(TypeError, match="need a direct subclass of object"):
+            SlotsBuilder(cls, ("real",))
 
 
 def test_slots_constructor_keeps_the_class_where_init_must_run():
