@@ -27,6 +27,7 @@ __all__ = ["BOOK_TICKER", "DEPTH", "TRADE", "NONE"]
 _MAX = sys.float_info.max  # msgspec rejects an infinite bound; ``<= max`` excludes inf
 Price = Annotated[float, msgspec.Meta(gt=0.0, le=_MAX)]  # quote per base unit, finite > 0
 Size = Annotated[float, msgspec.Meta(ge=0.0, le=_MAX)]  # base units, finite >= 0
+Amount = Annotated[float, msgspec.Meta(gt=0.0, le=_MAX)]  # a trade's base units: finite > 0
 Id = Annotated[int, msgspec.Meta(ge=0)]  # update ids and epoch ms
 NONE = -1  # an absent optional id or time (never a valid value: ids are >= 0)
 
@@ -37,7 +38,7 @@ class Trade(msgspec.Struct, gc=False):
     e: Literal["trade", "aggTrade"]
     s: str
     p: Price
-    q: Size
+    q: Amount
     T: Id
     m: bool
     X: str = "MARKET"

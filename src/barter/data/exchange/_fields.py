@@ -48,6 +48,14 @@ def size(value: Any, name: str) -> float:
     return x
 
 
+def amount(value: Any, name: str) -> float:
+    """A trade's size: a trade of nothing (0, or a size that underflows to 0) is bad data."""
+    x = number(value, name)
+    if not 0.0 < x < _INF:
+        raise Bad(f"{name} must be a finite amount > 0, was {value!r}")
+    return x
+
+
 def levels(rows: Any, name: str) -> tuple[Level, ...]:
     """``[[price, size, ...], ...]`` (extra columns ignored) as (price, size) tuples."""
     if type(rows) is not list:

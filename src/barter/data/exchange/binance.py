@@ -241,6 +241,14 @@ def _price(data: Mapping[str, Any], key: str) -> float:
     return value
 
 
+def _amount(data: Mapping[str, Any], key: str) -> float:
+    """A trade's size: a trade of nothing (0, or a size that underflows to 0) is bad data."""
+    value = float(data[key])
+    if not 0.0 < value < _INF:
+        raise _Bad(f"{key} must be a finite amount > 0, was {data[key]!r}")
+    return value
+
+
 def _size(data: Mapping[str, Any], key: str) -> float:
     value = float(data[key])
     if not 0.0 <= value < _INF:
@@ -415,7 +423,7 @@ class BinanceParser:
         maker = d["m"]
         if type(maker) is not bool:
             raise _Bad(f"m must be a bool, was {maker!r}"[:200])
-        trade = Trade(_price(d, "p"), _size(d, "q"), Side.SELL if maker else Side.BUY)
+        trade = Trade(_price(d, "p"), _amount(d, "q"), Side.SELL if maker else Side.BUY)
         return [MarketEvent(_ms(d["T"], "T"), self._market(d), trade)]
 
     def _kline(self, d: dict[str, Any], received_ns: int) -> list[ParsedEvent]:

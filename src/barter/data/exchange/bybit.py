@@ -15,8 +15,8 @@ from typing import Any, Iterable, Mapping, Optional, Union
 
 from barter.data.event import Candle, MarketEvent, Trade
 from barter.data.exchange._connection import JsonConnection, check_kinds, rejected
-from barter.data.exchange._fields import (Bad, FrameParser, ParsedEvent, array, integer, levels, ms, obj, price, size,
-                                          symbol_map)
+from barter.data.exchange._fields import (Bad, FrameParser, ParsedEvent, amount, array, integer, levels, ms, obj,
+                                          price, size, symbol_map)
 from barter.data.exchange.binance import market_from_symbol
 from barter.data.exchange.events import (Level, Liquidation, OrderBookL1, OrderBookL2Snapshot, OrderBookL2Update,
                                          market_event)
@@ -150,7 +150,7 @@ class BybitParser(FrameParser):
         side = _SIDES.get(d["S"])
         if side is None:
             raise Bad(f"S must be Buy or Sell, was {d['S']!r}"[:200])
-        return MarketEvent(ms(d["T"], "T"), self.market(d["s"]), Trade(price(d["p"], "p"), size(d["v"], "v"), side))
+        return MarketEvent(ms(d["T"], "T"), self.market(d["s"]), Trade(price(d["p"], "p"), amount(d["v"], "v"), side))
 
     def _book(self, msg: dict[str, Any], depth: str) -> list[ParsedEvent]:
         d = obj(msg["data"], "data")

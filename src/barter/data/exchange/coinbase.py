@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping, Optional, Union
 
 from barter.data.event import Candle, MarketEvent, Trade
 from barter.data.exchange._connection import JsonConnection, check_kinds, rejected
-from barter.data.exchange._fields import (Bad, FrameParser, ParsedEvent, S, array, iso_ns, obj, price, size,
+from barter.data.exchange._fields import (Bad, FrameParser, ParsedEvent, S, amount, array, iso_ns, obj, price, size,
                                           symbol_map)
 from barter.data.exchange.events import OrderBookL1, OrderBookL2Snapshot, OrderBookL2Update, market_event
 from barter.data.exchange.subscription import SubKind, Subscription
@@ -126,7 +126,7 @@ class CoinbaseParser(FrameParser):
         side = _SIDES.get(t["side"])
         if side is None:
             raise Bad(f"side must be BUY or SELL, was {t['side']!r}"[:200])
-        trade = Trade(price(t["price"], "price"), size(t["size"], "size"), side)
+        trade = Trade(price(t["price"], "price"), amount(t["size"], "size"), side)
         return MarketEvent(iso_ns(t["time"], "time"), self.market(t["product_id"]), trade)
 
     def _ticker(self, t: dict[str, Any], time_ns: int) -> MarketEvent:

@@ -20,8 +20,8 @@ from typing import Any, Iterable, Mapping, Optional, Union
 
 from barter.data.event import Candle, MarketEvent, Trade
 from barter.data.exchange._connection import JsonConnection, check_kinds, rejected
-from barter.data.exchange._fields import (MS, Bad, FrameParser, ParsedEvent, array, decimals, iso_ns, levels, number,
-                                          obj, price, seconds, size, symbol_map)
+from barter.data.exchange._fields import (Bad, FrameParser, MS, ParsedEvent, amount, array, decimals, iso_ns, levels,
+                                          number, obj, price, seconds, size, symbol_map)
 from barter.data.exchange.events import OrderBookL1, OrderBookL2Snapshot, OrderBookL2Update, market_event
 from barter.data.exchange.subscription import SubKind, Subscription
 from barter.errors import ConfigError
@@ -179,7 +179,7 @@ class KrakenParser(FrameParser):
         side = _SIDES.get(d["side"])
         if side is None or len(str(d["side"])) == 1:
             raise Bad(f"side must be buy or sell, was {d['side']!r}"[:200])
-        trade = Trade(price(d["price"], "price"), size(d["qty"], "qty"), side)
+        trade = Trade(price(d["price"], "price"), amount(d["qty"], "qty"), side)
         return MarketEvent(iso_ns(d["timestamp"], "timestamp"), self.market(d["symbol"]), trade)
 
     def _ticker(self, d: dict[str, Any], received_ns: int) -> MarketEvent:
@@ -246,7 +246,7 @@ class KrakenParser(FrameParser):
         side = _SIDES.get(row[3])
         if side is None or row[3] not in ("b", "s"):
             raise Bad(f"trade side must be b or s, was {row[3]!r}"[:200])
-        return MarketEvent(seconds(row[2], "time"), market, Trade(price(row[0], "price"), size(row[1], "volume"), side))
+        return MarketEvent(seconds(row[2], "time"), market, Trade(price(row[0], "price"), amount(row[1], "volume"), side))
 
     def _v1_book(self, market: Market, parts: list[dict[str, Any]], depth: int) -> MarketEvent:
         if "as" in parts[0] or "bs" in parts[0]:

@@ -16,8 +16,8 @@ from typing import Any, Iterable, Mapping, Optional, Union
 
 from barter.data.event import Candle, MarketEvent, Trade
 from barter.data.exchange._connection import JsonConnection, check_kinds, rejected
-from barter.data.exchange._fields import (Bad, FrameParser, ParsedEvent, array, integer, levels, ms, obj, price,
-                                          size, symbol_map)
+from barter.data.exchange._fields import (Bad, FrameParser, ParsedEvent, amount, array, integer, levels, ms, obj,
+                                          price, size, symbol_map)
 from barter.data.exchange.events import Liquidation, OrderBookL1, OrderBookL2Snapshot, OrderBookL2Update, market_event
 from barter.data.exchange.subscription import SubKind, Subscription
 from barter.errors import ConfigError
@@ -153,7 +153,7 @@ class OkxParser(FrameParser):
         side = _SIDES.get(d["side"])
         if side is None:
             raise Bad(f"side must be buy or sell, was {d['side']!r}"[:200])
-        return MarketEvent(ms(d["ts"], "ts"), self.market(d["instId"]), Trade(price(d["px"], "px"), size(d["sz"], "sz"), side))
+        return MarketEvent(ms(d["ts"], "ts"), self.market(d["instId"]), Trade(price(d["px"], "px"), amount(d["sz"], "sz"), side))
 
     def _book(self, action: Any, d: dict[str, Any], inst_id: Any) -> MarketEvent:
         market = self.market(inst_id)

@@ -287,7 +287,7 @@ def test_barter_rs_inputs(data_dir):
     ('{"e": "trade", "s": "BTCUSDT", "p": "1", "q": "1", "T": 1, "m": true, "X": "MARKET", "z": 0}', None),
     ('{"e": "trade", "s": "DOGEUSDT", "p": "1", "q": "1", "T": 1, "m": true}', "unknown symbol 'DOGEUSDT'"),
     ('{"e": "trade", "s": "BTCUSDT", "p": "nan", "q": "1", "T": 1, "m": true}', "p must be a finite price > 0"),
-    ('{"e": "trade", "s": "BTCUSDT", "p": "1", "q": "-1", "T": 1, "m": true}', "q must be a finite size >= 0"),
+    ('{"e": "trade", "s": "BTCUSDT", "p": "1", "q": "-1", "T": 1, "m": true}', "q must be a finite amount > 0"),
     ('{"e": "trade", "s": "BTCUSDT", "p": "1", "q": "1", "T": "1", "m": true}', "T must be a non-negative integer"),
     ('{"e": "trade", "s": "BTCUSDT", "q": "1", "T": 1, "m": true}', "missing field 'p'"),
     ('{"e": "depthUpdate", "s": "BTCUSDT", "E": 1, "U": 5, "u": 4, "b": [], "a": []}', "U=5 is after u=4"),

@@ -390,3 +390,13 @@ def test_fuzz_mutated_book_frames_never_corrupt_a_served_book(data_dir, data):
                 manager.process(event)
         if manager.is_valid(market):
             assert not manager.book(market).is_crossed
+
+
+@pytest.mark.parametrize("size", ["0", "1e-400", "-1"])
+def test_a_trade_of_nothing_is_an_error_event(size) -> None:
+    """A size of 0 (or one that underflows to 0) is no trade: an error event, never a Trade."""
+    frame = json.dumps({"arg": {"channel": "trades", "instId": "BTC-USDT"},
+                        "data": [{"instId": "BTC-USDT", "tradeId": "1", "px": "100", "sz": size, "side": "buy",
+                                  "ts": "1700000000000"}]})
+    (event,) = _okx_parser().parse(frame)
+    assert isinstance(event, FeedError) and "sz must be a finite amount > 0" in event.reason
