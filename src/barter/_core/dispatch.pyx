@@ -5,10 +5,10 @@ Per event, in the seed's order (SEED.md §6): the strategy sees the market event
 order, a simulated fill and the position/balance update, and an exit feeds the statistics.
 
 What keeps it fast (DESIGN.md "The hot path"): the strategy's bound method is looked up once; it gets
-one reused ``MarketView`` that points at the event's row (columns read only when the strategy asks
-for them); nothing is allocated per event
-unless the strategy returns a signal; accounting runs on C structs. With precomputed decisions no
-Python runs per event at all and the loop releases the GIL.
+one reused ``MarketView`` that points at the event's row (a column is read only when the strategy
+asks for it); nothing is allocated per event unless the strategy returns a signal; accounting runs
+on C structs. With precomputed decisions no Python runs per event at all and the loop releases
+the GIL.
 """
 cimport cython
 from libc.math cimport NAN, isfinite, isnan
