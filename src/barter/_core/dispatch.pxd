@@ -14,17 +14,6 @@ cdef class Signal:
     cdef readonly object order   # how to place the order (a LimitOrder for BookExecution), or None
 
 
-@cython.final
-cdef class MarketView:
-    cdef readonly int64_t time_ns
-    cdef readonly int32_t market_id
-    cdef readonly int kind
-    cdef readonly double open, high, low, close, volume
-    cdef readonly int side
-    cdef readonly object market
-    cdef public object book        # the market's L2 OrderBook for BOOK events (live), else None
-
-
 cdef struct Feed:
     # One market's columns (borrowed from NumPy arrays the Tape keeps alive) and its merge position.
     const int64_t* time_ns
@@ -44,6 +33,25 @@ cdef struct Feed:
     const double* level_price
     const double* level_size
     Py_ssize_t length, row        # rows, and the next row to process
+
+
+@cython.final
+cdef class MarketView:
+    cdef readonly int64_t time_ns
+    cdef readonly int32_t market_id
+    cdef readonly int kind
+    cdef readonly double close     # a field, not a lazy read: every event marks positions with it
+    cdef readonly object market
+    cdef public object book        # the market's L2 OrderBook for BOOK events (live), else None
+    # open, high, low, volume and side are read from row `row` of `feed` only when asked for, so an
+    # event touches just the columns its strategy reads. `feed` is a Tape's (run_strategies, which
+    # keeps the tape in `source`) or `own`, one row of the view's own (Dispatcher.process).
+    cdef const Feed* feed
+    cdef Py_ssize_t row
+    cdef object source
+    cdef Feed own
+    cdef double own_values[5]      # own's open, high, low, close, volume
+    cdef int8_t own_side
 
 
 @cython.final

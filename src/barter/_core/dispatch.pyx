@@ -5,9 +5,10 @@ Per event, in the seed's order (SEED.md §6): the strategy sees the market event
 order, a simulated fill and the position/balance update, and an exit feeds the statistics.
 
 What keeps it fast (DESIGN.md "The hot path"): the strategy's bound method is looked up once; it gets
-one reused ``MarketView`` whose typed fields are overwritten in place; nothing is allocated per event
-unless the strategy returns a signal; accounting runs on C structs. With precomputed decisions no
-Python runs per event at all and the loop releases the GIL.
+one reused ``MarketView`` that points at the event's row (a column is read only when the strategy
+asks for it); nothing is allocated per event unless the strategy returns a signal; accounting runs
+on C structs. With precomputed decisions no Python runs per event at all and the loop releases
+the GIL.
 """
 cimport cython
 from libc.math cimport NAN, isfinite, isnan
@@ -118,29 +119,56 @@ cdef class MarketView:
     NaN for candles and trades.
     """
 
+    def __cinit__(self):
+        self.own.open, self.own.high, self.own.low = &self.own_values[0], &self.own_values[1], &self.own_values[2]
+        self.own.close, self.own.volume = &self.own_values[3], &self.own_values[4]
+        self.own.side = &self.own_side
+        self.own.length = 1
+        self.feed, self.row = &self.own, 0
+
+    @property
+    def open(self):
+        return self.feed.open[self.row]
+
+    @property
+    def high(self):
+        return self.feed.high[self.row]
+
+    @property
+    def low(self):
+        return self.feed.low[self.row]
+
+    @property
+    def volume(self):
+        return self.feed.volume[self.row]
+
+    @property
+    def side(self):
+        return self.feed.side[self.row] if self.feed.side != NULL else 0
+
     @property
     def price(self):
         return self.close
 
     @property
     def bid_price(self):
-        return _quoted(self, self.open)
+        return _quoted(self, self.feed.open[self.row])
 
     @property
     def ask_price(self):
-        return _quoted(self, self.high)
+        return _quoted(self, self.feed.high[self.row])
 
     @property
     def bid_amount(self):
-        return _quoted(self, self.low)
+        return _quoted(self, self.feed.low[self.row])
 
     @property
     def ask_amount(self):
-        return _quoted(self, self.volume)
+        return _quoted(self, self.feed.volume[self.row])
 
     @property
     def amount(self):
-        return self.volume
+        return self.feed.volume[self.row]
 
     def copy(self):
         """An immutable ``barter.data.MarketEvent`` of the current event."""
@@ -431,13 +459,11 @@ cdef int32_t _next_scan(Tape tape) noexcept nogil:
 
 
 cdef inline void _load(MarketView view, Tape tape, const Feed* f, Py_ssize_t row, int32_t mid) noexcept:
+    """Point the view at market ``mid``'s row ``row``; its other columns are read only if the
+    strategy asks (with 5 markets, copying all of them is 30 memory streams per event)."""
     view.time_ns = f.time_ns[row]
-    view.open = f.open[row]
-    view.high = f.high[row]
-    view.low = f.low[row]
     view.close = f.close[row]
-    view.volume = f.volume[row]
-    view.side = f.side[row] if f.side != NULL else 0
+    view.feed, view.row = f, row
     if mid != view.market_id:
         view.market_id = mid
         view.market = tape.markets[mid]
@@ -556,7 +582,7 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
     _check_outputs(equity, times, tape)
     if len(callbacks) != tape.n_markets or pf.n_markets != tape.n_markets:
         raise ValueError(f"need one callback and portfolio market per tape market ({tape.n_markets})")
-    view.market_id = -1
+    view.market_id, view.source = -1, tape  # the tape keeps the columns the view reads alive
     tape.rewind()
     try:
         while i < tape.length:
@@ -615,8 +641,9 @@ cdef class Dispatcher:
                 raise ValueError(f"prices must be finite and > 0, got {open!r}, {high!r}, {low!r}, {close!r}")
         if kind >= FIRST_QUOTE_KIND and not (isfinite(low) and low >= 0.0 and isfinite(volume) and volume >= 0.0):
             raise ValueError(f"quote amounts must be finite and >= 0, got {low!r}, {volume!r}")
-        view.time_ns, view.open, view.high, view.low, view.close = time_ns, open, high, low, close
-        view.volume, view.side = volume, side
+        view.own_values[0], view.own_values[1], view.own_values[2] = open, high, low
+        view.own_values[3], view.own_values[4], view.own_side = close, volume, side
+        view.time_ns, view.close, view.feed, view.row = time_ns, close, &view.own, 0
         view.market_id, view.market, view.kind = mid, self.markets[mid], kind
         try:
             _step(self.pf, view, self.callbacks[mid], self.emit, &value)
