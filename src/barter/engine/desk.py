@@ -1,12 +1,14 @@
 """A market's orders at its simulated venue during a run (``BookExecution``).
 
 The portfolio core routes the market's orders here (``PortfolioCore.route``). Each becomes a market
-order at a ``MatchingVenue`` that shares the market's book; the venue's fills for it are booked back
-as one fill when it ends. Without latency that happens at once, inside the event's step, like any
-fill. With latency the order is in flight: the venue must see every book message from then on (the
-owner calls ``before``/``after`` around each message while ``busy``), and the fill is booked at the
-first message after the order's arrival, as its own point on the equity curves, with an
-``OrderResult`` before its fill events so a replay books it the same way.
+order (or, with a ``LimitOrder`` spec on the signal, a limit order) at a ``MatchingVenue`` that shares
+the market's book; the venue's fills for it are booked back as one fill when it ends. A market order
+without latency ends at once, inside the event's step, like any fill. Otherwise the order is in
+flight or resting: the venue sees the book messages (the owner calls ``before``/``after`` around
+each while ``busy``, or only those touching its watched levels when no order is open) and the
+market's prints, and the order is booked when it ends (at a message, a print or its cancel), as its
+own point on the equity curves, with an ``OrderResult`` before its fill events so that a replay
+books it the same way.
 """
 from __future__ import annotations
 
