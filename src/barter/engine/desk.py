@@ -92,14 +92,9 @@ class VenueDesk:
         self._settle(self.venue.on_trade(time_ns, price, amount, side), time_ns, in_step=False)
         self._busy_changed()
 
-    def after(self, time_ns: int, bids: Any = None, asks: Any = None) -> None:
-        """After it was applied: its changed ``[price, size]`` rows (None for a snapshot)."""
-        self._settle(self.venue.book_changed(time_ns, bids, asks), time_ns, in_step=False)
-        self._busy_changed()
-
-    def after_levels(self, time_ns: int, updates: Any) -> None:
-        """``after`` with the message's ``(side, price, size)`` updates (None for a snapshot)."""
-        self._settle(self.venue.levels_changed(time_ns, updates), time_ns, in_step=False)
+    def after(self, time_ns: int, updates: Any) -> None:
+        """After it was applied: its ``(side, price, size)`` updates (None for a snapshot)."""
+        self._settle(self.venue.book_changed(time_ns, updates), time_ns, in_step=False)
         self._busy_changed()
 
     def flush(self, time_ns: int) -> None:
@@ -176,12 +171,12 @@ def _row_hook(desk: VenueDesk, tape: Any, data: Any) -> Callable[[int], None]:
         desk.before(t)
         tape.apply_row(desk.mid, row)
         if data.snapshot[row]:
-            desk.after_levels(t, None)
-        elif venue.watching:
+            desk.after(t, None)
+        elif venue.watching:  # the updates are read only then
             lo, hi = int(start[row]), int(start[row + 1])
-            desk.after_levels(t, zip(data.side[lo:hi].tolist(), data.price[lo:hi].tolist(), data.size[lo:hi].tolist()))
+            desk.after(t, zip(data.side[lo:hi].tolist(), data.price[lo:hi].tolist(), data.size[lo:hi].tolist()))
         else:
-            desk.after_levels(t, ())
+            desk.after(t, ())
 
     return take
 

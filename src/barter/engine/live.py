@@ -34,6 +34,7 @@ from barter.data.exchange.events import OrderBookL1, OrderBookL2Snapshot, OrderB
 from barter.engine.desk import VenueDesk
 from barter.engine.events import EngineError
 from barter.execution.book_execution import BookExecution
+from barter.execution.matching import level_updates
 
 if TYPE_CHECKING:
     from barter.engine.engine import Engine, Trader
@@ -96,8 +97,8 @@ class _Books:
         book = self.apply(trader, event)
         if watched and book is not None:
             snapshot = isinstance(kind, OrderBookL2Snapshot)
-            desk.after(event.exchange_time_ns, None if snapshot else kind.bids,  # type: ignore[union-attr]
-                       None if snapshot else kind.asks)
+            desk.after(event.exchange_time_ns,  # type: ignore[union-attr]
+                       None if snapshot else level_updates(kind.bids, kind.asks))
         return (None, None) if book is None else (_book_fields(book), book)
 
     def apply(self, trader: Trader, event: MarketEvent) -> Optional[OrderBook]:

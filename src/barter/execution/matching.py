@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from typing import Callable, Iterable, Optional, Union
+from typing import Callable, Iterable, Iterator, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -109,14 +109,14 @@ class MatchingVenue:
         Bad rows raise ``DataError`` (from the book) before the book changes."""
         self._before_event(time_ns)
         crossed = _book_rows(self.book.apply_snapshot, bids, asks)
-        return self._changed(time_ns, None, None, crossed)
+        return self._changed(time_ns, None, crossed)
 
     def on_delta(self, time_ns: int, bids: npt.ArrayLike, asks: npt.ArrayLike) -> list[Report]:
         """Apply one exchange message's changed levels (a size of 0 deletes the level). Bad rows
         raise ``DataError`` (from the book) before the book changes."""
         self._before_event(time_ns)
         crossed = _book_rows(self.book.apply_delta, bids, asks)  # checks every row first
-        return self._changed(time_ns, bids, asks, crossed)
+        return self._changed(time_ns, level_updates(bids, asks), crossed)
 
     # -- a book kept by its owner -------------------------------------------------------------------
 
@@ -126,26 +126,12 @@ class MatchingVenue:
         self._before_event(time_ns)
         return self._drain()
 
-    def book_changed(self, time_ns: int, bids: Optional[npt.ArrayLike] = None,
-                     asks: Optional[npt.ArrayLike] = None) -> list[Report]:
-        """After the owner applied a message at ``time_ns`` (after ``arrive``): its changed
-        ``[price, size]`` rows, or None for a snapshot (every watched level is read again)."""
+    def book_changed(self, time_ns: int, updates: Optional[Iterable[tuple[int, float, float]]]) -> list[Report]:
+        """After the owner applied a message at ``time_ns`` (after ``arrive``): its ``(side, price,
+        size)`` updates (``level_updates``), read only while a level is watched, or None for a
+        snapshot (every watched level is read again)."""
         self._check_time(time_ns)
-        return self._changed(time_ns, bids, asks, self.book.is_crossed)
-
-    def levels_changed(self, time_ns: int, updates: Optional[Iterable[tuple[int, float, float]]]) -> list[Report]:
-        """``book_changed`` with the message's ``(side, price, size)`` updates (None: a snapshot);
-        they are read only while a level is watched."""
-        self._check_time(time_ns)
-        self.clock_ns = time_ns
-        if updates is None:
-            self._reread_watched()
-        elif self.watching:
-            levels = self._levels
-            for side, price, size in updates:
-                if price in levels[side]:
-                    self._set_level(BookSide(side), price, size)
-        return self._after_book(time_ns, self.book.is_crossed)
+        return self._changed(time_ns, updates, self.book.is_crossed)
 
     @property
     def busy(self) -> bool:
@@ -166,18 +152,16 @@ class MatchingVenue:
         matter beyond the book."""
         return bool(self._levels[BID] or self._levels[ASK])
 
-    def _changed(self, t: int, bids: Optional[npt.ArrayLike], asks: Optional[npt.ArrayLike],
-                 crossed: bool) -> list[Report]:
-        """The book has taken a message: watched levels take their new sizes."""
+    def _changed(self, t: int, updates: Optional[Iterable[tuple[int, float, float]]], crossed: bool) -> list[Report]:
+        """The book has taken a message: watched levels take their new sizes (None: a snapshot)."""
         self.clock_ns = t
-        if bids is None:  # a snapshot: every watched level
+        if updates is None:
             self._reread_watched()
-        else:
-            for side, rows in ((BID, bids), (ASK, asks)):
-                if self._levels[side]:  # only watched levels need more than the book's update
-                    for price, size in np.asarray(rows, dtype=np.float64).reshape(-1, 2).tolist():
-                        if price in self._levels[side]:
-                            self._set_level(side, price, size)
+        elif self.watching:  # only watched levels need more than the book's update
+            levels = self._levels
+            for side, price, size in updates:
+                if price in levels[side]:
+                    self._set_level(BookSide(side), price, size)
         return self._after_book(t, crossed)
 
     def _reread_watched(self) -> None:
@@ -415,6 +399,13 @@ class MatchingVenue:
         out, self._out = self._out, []
         return out
 
+
+
+def level_updates(bids: npt.ArrayLike, asks: npt.ArrayLike) -> Iterator[tuple[int, float, float]]:
+    """A message's ``[price, size]`` rows of each side as ``(side, price, size)``, made as read."""
+    for side, rows in ((BID, bids), (ASK, asks)):
+        for price, size in np.asarray(rows, dtype=np.float64).reshape(-1, 2).tolist():
+            yield side, price, size
 
 
 def _book_rows(apply: Callable[[npt.ArrayLike, npt.ArrayLike], bool], bids: npt.ArrayLike, asks: npt.ArrayLike) -> bool:
