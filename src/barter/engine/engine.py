@@ -86,18 +86,28 @@ class Engine:
         When a strategy raises: "stop" reports an ``EngineError`` event and re-raises; "skip"
         reports it and stops calling that trader's strategy (its open position stays, still marked
         to market); the other traders carry on unchanged.
+    max_late_ns : int
+        (live) An event stamped up to this much before its trader's previous event runs at that
+        trader's clock: exchanges stamp kinds from different clocks (Binance: trades at their trade
+        time, depth at its event time). An older one is reported (``EngineError``, "skip") and
+        skipped, except L2 messages, which always reach the book (sequenced by update ids). Default 1 s.
 
     A trader whose ``data`` is an async iterable of ``MarketEvent`` (a live feed) makes ``run`` a live
     session: each feed is consumed as its events arrive (see ``barter.engine.live``).
     """
 
     def __init__(self, traders: Sequence[Trader], portfolio: Portfolio, *, record_equity: bool = True,
-                 listeners: Iterable[Any] = (), on_error: str = "stop") -> None:
+                 listeners: Iterable[Any] = (), on_error: str = "stop",
+                 max_late_ns: int = 1_000_000_000) -> None:
         if not traders:
             raise ConfigError("an engine needs at least one trader")
         if on_error not in ("stop", "skip"):
             raise ConfigError(f"on_error must be 'stop' or 'skip', was {on_error!r}")
         self.on_error = on_error
+        if isinstance(max_late_ns, bool) or not (isinstance(max_late_ns, int) and max_late_ns >= 0):
+            raise ConfigError(f"max_late_ns must be an int >= 0, was {max_late_ns!r}")
+        self.max_late_ns = max_late_ns
+        self.late_events = 0  # (live) events run at their trader's clock, not their own time
         self.traders = list(traders)
         self.portfolio = portfolio
         self.record_equity = record_equity

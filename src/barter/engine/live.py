@@ -4,17 +4,21 @@ The strategy, portfolio and execution objects are the same as in a backtest, and
 through the same compiled step (``Dispatcher``). Feeds run as asyncio tasks; every event and every
 command batch takes the portfolio lock, so a command sent from another thread runs between two
 events, at once even when the feeds are idle. The session ends when every feed ends, or on
-``Terminate``. A feed event for another market, or older than the feed's previous event, is not
-processed: it is reported as an ``EngineError`` with policy "skip" (bad input never reaches the
-accounting).
+``Terminate``. A feed event for another market is not processed: it is reported as an
+``EngineError`` with policy "skip" (bad input never reaches the accounting). Events run in the order
+they arrive, each trader on a clock that never goes back: an event stamped before its trader's
+previous one (exchanges stamp kinds from different clocks) runs at the trader's clock when it is
+at most ``Engine.max_late_ns`` late, and is reported and skipped when older, except L2 messages,
+which always reach the book (their order is the exchange's update ids, not their stamps).
 
 L1 quotes (``OrderBookL1``) drive traders directly. L2 snapshots and updates go to the market's
 book (``BookManager``: the exchange's sequence rules and checksums); while the book is valid each
 one drives the trader as a book event (its top level, ``view.book`` the whole book), and its
 status changes (invalid, resynced) are published on the engine's stream. A book that is not valid
 is never shown to a strategy, and a ``BookExecution`` order on it is rejected. Orders of a trader
-with ``BookExecution`` walk that book (``barter.engine.desk``); orders in flight when the session
-ends match against the last book.
+with ``BookExecution`` walk that book (``barter.engine.desk``); public trades of the market move its
+resting orders up their queues, as ``HistoricalBook.trades`` do in a backtest; orders in flight
+when the session ends match against the last book.
 """
 from __future__ import annotations
 
@@ -83,22 +87,25 @@ class _Books:
             self.manager.add(market)
             self.kept.add(market)
 
-    def fields(self, mid: int, trader: Trader, event: MarketEvent) -> tuple[Optional[Fields], Optional[OrderBook]]:
+    def fields(self, mid: int, trader: Trader, event: MarketEvent,
+               t: int) -> tuple[Optional[Fields], Optional[OrderBook]]:
         """The event's columns for the core and, for an L2 event, the market's book; no columns
         while that book is not valid (or has an empty side): nothing a strategy may see. The
-        market's desk, while busy, sees the message before and after the book takes it."""
+        market's desk, while busy, sees the message (at the trader's clock ``t``) before and after
+        the book takes it, and each public trade (its resting orders' queues)."""
         kind = event.kind
-        if not isinstance(kind, (OrderBookL2Snapshot, OrderBookL2Update)):
-            return _fields(event), None
         desk = self.desks.get(mid)
+        if not isinstance(kind, (OrderBookL2Snapshot, OrderBookL2Update)):
+            if desk is not None and desk.busy and isinstance(kind, Trade):  # a print moves resting orders up
+                desk.trade(t, kind.price, kind.amount, kind.side)
+            return _fields(event), None
         watched = desk is not None and desk.busy
         if watched:
-            desk.before(event.exchange_time_ns)  # type: ignore[union-attr]
+            desk.before(t)  # type: ignore[union-attr]
         book = self.apply(trader, event)
         if watched and book is not None:
             snapshot = isinstance(kind, OrderBookL2Snapshot)
-            desk.after(event.exchange_time_ns,  # type: ignore[union-attr]
-                       None if snapshot else level_updates(kind.bids, kind.asks))
+            desk.after(t, None if snapshot else level_updates(kind.bids, kind.asks))  # type: ignore[union-attr]
         return (None, None) if book is None else (_book_fields(book), book)
 
     def apply(self, trader: Trader, event: MarketEvent) -> Optional[OrderBook]:
@@ -136,14 +143,17 @@ async def run_live(engine: Engine) -> None:
         async for event in trader.data:
             if stopped.is_set():
                 return
-            if not _acceptable(engine, trader, event, last):
+            if not _acceptable(engine, trader, event):
                 continue
-            last = event.exchange_time_ns
+            t = _clock(engine, trader, event, last)
+            if t is None:
+                continue
+            last = t
             with lock:
                 if core.interrupt and engine.drain_at(last):
                     stopped.set()
                     return
-                fields, dispatcher.view.book = books.fields(mid, trader, event)
+                fields, dispatcher.view.book = books.fields(mid, trader, event, last)
                 if fields is None:
                     continue
                 value = dispatcher.process(mid, last, *fields)
@@ -182,8 +192,9 @@ async def run_live(engine: Engine) -> None:
         engine.equity = np.asarray(equity, dtype=np.float64)
 
 
-def _acceptable(engine: Engine, trader: Trader, event: Any, last: int | None) -> bool:
-    """Events for the trader's market, in time order; anything else is reported and skipped."""
+def _acceptable(engine: Engine, trader: Trader, event: Any) -> bool:
+    """Events of the kinds that drive traders, for the trader's market; anything else is reported
+    and skipped."""
     problem = None
     if not isinstance(event, MarketEvent):
         problem = f"feed yielded {type(event).__name__}, not a MarketEvent"
@@ -192,9 +203,22 @@ def _acceptable(engine: Engine, trader: Trader, event: Any, last: int | None) ->
                    "L2 books do)")
     elif event.market != trader.market:
         problem = f"feed of {trader.market} yielded an event of {event.market}"
-    elif last is not None and event.exchange_time_ns < last:
-        problem = f"event at {event.exchange_time_ns} is older than the previous one at {last}"
     if problem is None:
         return True
     engine._publish(EngineError(getattr(event, "exchange_time_ns", 0), trader.market, problem, "skip"))
     return False
+
+
+def _clock(engine: Engine, trader: Trader, event: MarketEvent, last: Optional[int]) -> Optional[int]:
+    """The time the event runs at: its own, or the trader's clock ``last`` when it is stamped
+    earlier (at most ``max_late_ns``, or any L2 message); None (reported) when it is older."""
+    t = event.exchange_time_ns
+    if last is None or t >= last:
+        return t
+    if t >= last - engine.max_late_ns or isinstance(event.kind, (OrderBookL2Snapshot, OrderBookL2Update)):
+        engine.late_events += 1
+        return last
+    problem = (f"event at {t} is older than the previous one at {last} by more than "
+               f"max_late_ns={engine.max_late_ns}")
+    engine._publish(EngineError(t, trader.market, problem, "skip"))
+    return None

@@ -358,3 +358,53 @@ def test_a_maker_rebate_is_a_negative_exchange_fee() -> None:
     assert position.enter_fees.exchange == pytest.approx(-0.0001 * 99.0)
     assert engine.portfolio.balance.available == pytest.approx(10_000.0 - 99.0 + 0.0001 * 99.0)
     assert replay(stream).position(BTC) == position
+
+
+def l2_events_with_prints(late_print_ns: int = 0) -> list:
+    """Binance-sequenced events of ``quiet_book``'s shape (bid 99 x 3, ask 101 x 3; then the bid at
+    97 changes every 10 ns) with sells of 2.0, 1.5, 1.0 at 99 printed at 15, 25 and 35; the last
+    one stamped ``late_print_ns`` earlier, before the book message at 30 that came before it."""
+    from barter.data.event import MarketEvent, Trade
+    from barter.data.exchange.events import OrderBookL2Snapshot, OrderBookL2Update
+    from barter.instrument import Side
+
+    def book(i: int) -> MarketEvent:
+        return MarketEvent(10 * i, BTC, OrderBookL2Update(100 + i, 100 + i, None, ((97.0, float(i)),), ()))
+
+    def sell(t: int, amount: float) -> MarketEvent:
+        return MarketEvent(t, BTC, Trade(99.0, amount, Side.SELL))
+
+    snapshot = MarketEvent(0, BTC, OrderBookL2Snapshot(100, ((99.0, 3.0),), ((101.0, 3.0),)))
+    return [snapshot, book(1), sell(15, 2.0), book(2), sell(25, 1.5), book(3), sell(35 - late_print_ns, 1.0),
+            book(4), book(5)]
+
+
+class AtTime(Strategy):
+    """The planned signal of the book event at each time; trades make none."""
+
+    def __init__(self, plan: dict[int, Signal]) -> None:
+        self.plan = plan
+
+    def generate_signal(self, view):
+        return self.plan.get(view.time_ns) if view.book is not None else None
+
+
+@pytest.mark.parametrize("late_print_ns, booked_ns", [(0, 35), (8, 30)])  # late: run at the clock, 30
+def test_live_prints_fill_a_resting_bid_as_in_the_backtest(late_print_ns: int, booked_ns: int) -> None:
+    from barter.execution import LimitOrder
+
+    events = l2_events_with_prints(late_print_ns)
+    plan = {10: Signal.long(order=LimitOrder(99.0))}
+    backtest = HistoricalBook.from_events(l2_events_with_prints())
+    outcomes = []
+    for data in (backtest, feed(events)):
+        stream: list = []
+        portfolio = Portfolio(10_000.0, allocator=DefaultAllocator(100.0, size_decimals=None))
+        engine = Engine([Trader(BTC, data, AtTime(plan), BookExecution(FEES))], portfolio, listeners=[stream.append])
+        engine.run()
+        (entry,) = results(stream)
+        outcomes.append((entry.status, entry.filled, entry.price, entry.arrival_ns, portfolio.position(BTC).quantity,
+                         entry.time_ns))
+    assert outcomes[0] == ("filled", 1.0, 99.0, 10, 1.0, 35)  # booked at the print that filled it
+    assert outcomes[1] == outcomes[0][:-1] + (booked_ns,)
+    assert engine.late_events == (1 if late_print_ns else 0)
