@@ -4,9 +4,9 @@ A loopback ``websockets`` server (127.0.0.1) replays real recorded frames (../sh
 section 1) to a live feed; the trader's feed is that feed recorded to JSON lines and Parquet at
 once. Each recording, replayed as the trader's feed (``ReplayFeed``), must give the same events,
 balance, exited positions and equity curve: OKX BTC-USDT trades and L2 books (snapshot, updates,
-checksums), and Binance USD-M futures trades, L1 quotes and closed candles. Events older than the
-trader's previous one (Binance stamps quotes and trades with different clocks) are skipped by the
-engine in both sessions alike.
+checksums), and Binance USD-M futures trades, L1 quotes and closed candles. Events stamped before
+the trader's previous one (Binance stamps quotes and trades with different clocks) run at the
+trader's clock in both sessions alike.
 """
 from __future__ import annotations
 
