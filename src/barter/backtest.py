@@ -45,12 +45,7 @@ def load(data: DataLike) -> Feed:
     if pandas is not None and isinstance(data, pandas.DataFrame):
         return HistoricalCandles.from_frame(data)
     if isinstance(data, (str, Path)):
-        suffix = Path(data).suffix.lower()
-        if suffix in (".parquet", ".pq"):
-            return HistoricalCandles.from_parquet(data)
-        if suffix == ".json":
-            return HistoricalCandles.from_json(data)
-        return HistoricalCandles.from_csv(data)
+        return HistoricalCandles.from_file(data)
     raise ConfigError(f"data must be a DataFrame, a file path or a historic feed, was {type(data).__name__}")
 
 

@@ -329,13 +329,7 @@ def _inspect(args: argparse.Namespace) -> None:
     path = Path(args.file)
     if not path.is_file():
         raise BarterError(f"data file not found: {path}")
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        candles = HistoricalCandles.from_parquet(path, time_column=args.time_column, time_unit=args.time_unit)
-    elif suffix == ".json":
-        candles = HistoricalCandles.from_json(path)
-    else:
-        candles = HistoricalCandles.from_csv(path, time_column=args.time_column, time_unit=args.time_unit)
+    candles = HistoricalCandles.from_file(path, time_column=args.time_column, time_unit=args.time_unit)
     t = candles.time_ns
     lines = [f"file        {path}", f"rows        {len(t):,}"]
     if len(t):

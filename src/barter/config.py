@@ -465,18 +465,10 @@ def load_config(path: PathLike) -> BacktestConfig:
 # --------------------------------------------------------------------------- building
 
 def load_market_data(m: MarketConfig) -> Any:
-    """The market's candles, read with ``barter.data.HistoricalCandles`` by file suffix."""
-    from barter.backtest import load
+    """The market's candles, read with ``barter.data.HistoricalCandles.from_file`` (by file name)."""
     from barter.data.historic import HistoricalCandles
 
-    if m.time_column is None and m.time_unit is None:
-        return load(m.data)
-    suffix = m.data.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        return HistoricalCandles.from_parquet(m.data, time_column=m.time_column, time_unit=m.time_unit)
-    if suffix == ".json":
-        raise ConfigError(f"{m.data.name}: time_column/time_unit do not apply to JSON candles")
-    return HistoricalCandles.from_csv(m.data, time_column=m.time_column, time_unit=m.time_unit)
+    return HistoricalCandles.from_file(m.data, time_column=m.time_column, time_unit=m.time_unit)
 
 
 def build_engine(config: BacktestConfig, data: Optional[list[Any]] = None, *, record_equity: bool = True) -> Any:

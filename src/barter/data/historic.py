@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Sequence, Ty
 import numpy as np
 import numpy.typing as npt
 
-from barter.errors import DataError
+from barter.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -232,9 +232,9 @@ _TRADE_FIELDS = (
 
 _QUOTE_FIELDS = (
     _Field("bid_price", ("bid_price", "bid", "bidprice", "best_bid", "bid_px"), "price"),
-    _Field("bid_amount", ("bid_amount", "bid_size", "bid_qty", "bidsize", "bid_volume"), "volume"),
+    _Field("bid_amount", ("bid_amount", "bid_size", "bid_qty", "bidsize", "bid_volume"), "volume", required=False),
     _Field("ask_price", ("ask_price", "ask", "askprice", "best_ask", "ask_px"), "price"),
-    _Field("ask_amount", ("ask_amount", "ask_size", "ask_qty", "asksize", "ask_volume"), "volume"),
+    _Field("ask_amount", ("ask_amount", "ask_size", "ask_qty", "asksize", "ask_volume"), "volume", required=False),
 )
 
 
@@ -303,8 +303,8 @@ def _check_ohlc(chk: _FirstBad, cols: dict[str, _Column]) -> None:
 def _check_quotes(chk: _FirstBad, cols: dict[str, _Column]) -> None:
     bid, ask = cols["bid_price"].values, cols["ask_price"].values
     ask_label = cols["ask_price"].label
-    chk.flag(bid >= ask, cols["bid_price"], lambda i: f"bid must be < ask ({_num(ask[i])} in column "
-                                                      f"{ask_label!r}): a crossed quote")
+    chk.flag(bid > ask, cols["bid_price"], lambda i: f"bid must be <= ask ({_num(ask[i])} in column "
+                                                     f"{ask_label!r}): a crossed quote")
 
 
 def _validated(cols: dict[str, _Column], origin: _Origin, spec: tuple[_Field, ...],
@@ -347,6 +347,15 @@ def _same(a: Any, b: Any) -> bool:
 # --------------------------------------------------------------------------------------------------
 # JSON files
 # --------------------------------------------------------------------------------------------------
+def file_format(path: PathLike) -> Literal["parquet", "json", "csv"]:
+    """How a data file is read, by its name: a final ``.gz`` is compression (``x.json.gz`` is JSON)."""
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    last = suffixes[-1] if suffixes else ""
+    return "parquet" if last in (".parquet", ".pq") else "json" if last == ".json" else "csv"
+
+
 def _load_json(path: PathLike) -> Any:
     """A JSON document, gunzipped first when the name ends in ``.gz``."""
     try:
@@ -499,6 +508,21 @@ class HistoricalCandles(_Historic):
         return cls._from_frame(df, _Origin(source, "frame"), time_column, time_unit)
 
     @classmethod
+    def from_file(cls, path: PathLike, *, time_column: str | None = None,
+                  time_unit: str | None = None) -> HistoricalCandles:
+        """Candles from a file, read by its name: ``.parquet``/``.pq`` (``from_parquet``), ``.json``
+        (``from_json``), anything else as CSV (``from_csv``); a final ``.gz`` is compression."""
+        kind = file_format(path)
+        if kind == "parquet":
+            return cls.from_parquet(path, time_column=time_column, time_unit=time_unit)
+        if kind == "csv":
+            return cls.from_csv(path, time_column=time_column, time_unit=time_unit)
+        if time_column is not None or time_unit is not None:
+            raise ConfigError(f"{Path(path).name}: time_column/time_unit do not apply to JSON candles "
+                              "(their times are epoch ms)")
+        return cls.from_json(path)
+
+    @classmethod
     def from_json(cls, path: PathLike) -> HistoricalCandles:
         """Candles from the freqtrade/ccxt OHLCV layout: a JSON array (optionally ``.gz``) of
         ``[ms_timestamp, open, high, low, close, volume]`` (volume may be left out on every row)."""
@@ -589,7 +613,8 @@ class HistoricalQuotes(_Historic):
     time_ns : numpy.ndarray of int64
         Quote time, UNIX epoch ns (UTC); never decreasing.
     bid_price, ask_price : numpy.ndarray of float64
-        Quote currency per 1 base unit; finite, > 0 and bid < ask (a crossed quote is a bad row).
+        Quote currency per 1 base unit; finite, > 0 and bid <= ask (a crossed quote is a bad row;
+        a locked one, bid == ask, is kept).
     bid_amount, ask_amount : numpy.ndarray of float64
         Base units at the best bid / ask; finite and >= 0 (zeros when the source has none).
     source : str

@@ -101,6 +101,36 @@ def test_real_json_candles(data_dir: Path) -> None:
         assert (c.open[k], c.high[k], c.low[k], c.close[k], c.volume[k]) == (o, h, lo, cl, v)
 
 
+def test_files_are_read_by_name_and_gz_is_compression(data_dir: Path, tmp_path: Path) -> None:
+    from barter.backtest import load
+    from barter.data.historic import file_format
+
+    packed = tmp_path / "candles.JSON.gz"
+    packed.write_bytes(gzip.compress((data_dir / UNITTEST).read_bytes()))
+    assert [file_format(p) for p in ("a.json.gz", "a.csv.gz", "a.pq", "a.parquet", "a.txt", "a")] == [
+        "json", "csv", "parquet", "parquet", "csv", "csv"]
+    expected = HistoricalCandles.from_json(data_dir / UNITTEST)
+    assert HistoricalCandles.from_file(packed) == expected == load(str(packed))
+    assert HistoricalCandles.from_file(data_dir / GOOG) == HistoricalCandles.from_csv(data_dir / GOOG)
+    with pytest.raises(ConfigError, match="do not apply to JSON"):
+        HistoricalCandles.from_file(packed, time_unit="ms")
+    with pytest.raises(DataError, match=r"row 1 .*expected \[ms_timestamp, open"):
+        HistoricalCandles.from_file(data_dir / XRP)  # ccxt trades, not candles: an error, at once
+
+
+def test_real_fx_ticks_without_sizes(data_dir: Path) -> None:
+    from barter.data import HistoricalQuotes
+
+    path = data_dir / "prices/fx_intraday/usdjpy-ticks.csv"
+    q = HistoricalQuotes.from_csv(path)
+    header, rows = csv_rows(path)
+    assert header == ["timestamp", "bid", "ask"] and len(q) == len(rows)
+    assert not q.bid_amount.any() and not q.ask_amount.any()  # no sizes: zeros
+    locked = int(np.flatnonzero(q.bid_price == q.ask_price)[0])  # TrueFX has locked quotes: kept
+    assert (q.bid_price[locked], q.ask_price[locked]) == (float(rows[locked][1]), float(rows[locked][2]))
+    assert np.allclose(q.mid_price, (q.bid_price + q.ask_price) / 2)
+
+
 def test_real_ccxt_trades(data_dir: Path) -> None:
     t = HistoricalTrades.from_ccxt_json(data_dir / XRP)
     rows = xrp_rows(data_dir / XRP)

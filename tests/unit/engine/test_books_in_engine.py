@@ -81,7 +81,7 @@ def test_quote_properties_are_nan_for_candles() -> None:
 
 
 @pytest.mark.parametrize("bad, words", [
-    (dict(bid=[100.0, 101.0], ask=[100.5, 101.0]), "row 1.*bid must be < ask"),
+    (dict(bid=[100.0, 101.5], ask=[100.5, 101.0]), "row 1.*bid must be <= ask"),
     (dict(bid=[100.0, -1.0], ask=[100.5, 101.0]), "row 1.*bid_price"),
     (dict(bid=[100.0, 101.0], ask=[100.5, 102.0], bid_amount=[1.0, math.nan]), "row 1.*bid_amount"),
 ])
@@ -156,7 +156,7 @@ def test_quotes_from_csv_find_their_columns_by_name(tmp_path: Path) -> None:
     path = tmp_path / "quotes.csv"
     path.write_text("time,Bid,bid_size,ASK,ask_qty\n2024-01-01T00:00:00Z,100,1,100.5,3\n"
                     "2024-01-01T00:00:01Z,101,2,101.5,1\n2024-01-01T00:00:02Z,102,1,101.9,1\n")
-    with pytest.raises(DataError, match=r"row 3.*bid must be < ask"):
+    with pytest.raises(DataError, match=r"row 3.*bid must be <= ask"):
         HistoricalQuotes.from_csv(path)
     path.write_text("\n".join(path.read_text().splitlines()[:3]) + "\n")
     q = HistoricalQuotes.from_csv(path)
