@@ -36,13 +36,15 @@ class Side(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Exchange:
-    """An exchange, by name (``"binance"``)."""
+    """An exchange, by name (``"binance"``); lower-cased as the seed's ids, so ``"Binance"`` is the
+    same exchange."""
 
     name: str
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError(f"exchange name must be a non-empty str, was {self.name!r}")
+        object.__setattr__(self, "name", self.name.lower())
 
     def __str__(self) -> str:
         return self.name

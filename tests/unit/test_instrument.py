@@ -14,10 +14,11 @@ from barter.instrument import Exchange, Instrument, InstrumentKind, Market
 
 def test_market_hash_equality_and_dataclass_helpers():
     market = Market("binance", ("BTC", "usdt", "spot"))
-    same = Market(Exchange("binance"), Instrument("btc", "usdt", InstrumentKind.SPOT))
+    same = Market(Exchange("Binance"), Instrument("btc", "usdt", InstrumentKind.SPOT))  # ids are lower case
     other = Market("binance", ("eth", "usdt"))
     assert market == same and hash(market) == hash(same) == hash((market.exchange, market.instrument))
     assert market != other and len({market, same, other}) == 2
+    assert same.market_id == market.market_id == "binance_btc_usdt_spot" and str(same.exchange) == "binance"
     assert [f.name for f in dataclasses.fields(market)] == ["exchange", "instrument"]
     assert dataclasses.asdict(market) == {"exchange": {"name": "binance"},
                                           "instrument": {"base": "btc", "quote": "usdt", "kind": InstrumentKind.SPOT}}
