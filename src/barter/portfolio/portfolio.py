@@ -99,9 +99,13 @@ class Portfolio:
             self._vetoed(OrderVetoed(time_ns, market, order.decision, order.quantity, reason))
             return None
         order = approved
+        sized = f"{type(self.allocator).__name__} then {type(self.risk).__name__} sized {order.quantity}"
         if position is not None and order.quantity != -position.quantity:
-            raise ConfigError(f"an exit order must close the whole position ({-position.quantity}), "
-                              f"the allocator sized {order.quantity}")
+            raise ConfigError(f"{market}: an exit order must close the whole position "
+                              f"({-position.quantity}); {sized}")
+        if position is None and order.quantity * (1.0 if decision == Decision.LONG else -1.0) < 0.0:
+            raise ConfigError(f"{market}: a {Decision(decision).name} entry needs a quantity of its sign "
+                              f"({'+' if decision == Decision.LONG else '-'}); {sized}")
         return order.quantity
 
     def _vetoed(self, veto: OrderVetoed) -> None:

@@ -116,3 +116,31 @@ def test_fixed_fraction_sizes_from_equity(prices) -> None:
 def test_bad_limits_are_config_errors(kwargs) -> None:
     with pytest.raises(ConfigError, match=next(iter(kwargs))):
         RiskManager(**kwargs)
+
+
+
+
+def sized(flip: bool = False, exit_share: float = 1.0):
+    """An allocator: entries of 0.001 base units of the decision's sign (the other sign with
+    ``flip``), exits of ``exit_share`` of the position."""
+    from dataclasses import replace
+
+    class Sized:
+        def allocate_order(self, order: OrderEvent, position, strength: float) -> OrderEvent:
+            sign = (1.0 if order.decision == Decision.LONG else -1.0) * (-1.0 if flip else 1.0)
+            quantity = 0.001 * sign if position is None else -position.quantity * exit_share
+            return replace(order, quantity=quantity)
+
+    return Sized()
+
+
+def test_an_entry_sized_against_its_decision_is_a_config_error(prices) -> None:
+    with pytest.raises(ConfigError, match="(LONG|SHORT) entry needs a quantity of its sign .+; Sized then DefaultRisk"):
+        run(prices, allocator=sized(flip=True))
+    portfolio, _ = run(prices, allocator=sized())
+    assert portfolio.exited_positions() and all(abs(p.quantity) == 0.001 for p in portfolio.exited_positions())
+
+
+def test_an_exit_not_closing_the_position_is_a_config_error(prices) -> None:
+    with pytest.raises(ConfigError, match="must close the whole position.*Sized then RiskManager sized"):
+        run(prices, allocator=sized(exit_share=0.5), risk=RiskManager())
