@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from barter.errors import ConfigError
 from barter.execution.events import Fees
 
 
@@ -11,10 +12,20 @@ class SimulatedExecution:
     """Fill each order in full at the close of the market event that caused it.
 
     ``fees`` are fractions of the fill value: each fee = rate * |quantity| * close (the seed's
-    reading; ``Fees(exchange=0.001)`` is 0.1%). The fill time is the market event's time.
+    reading; ``Fees(exchange=0.001)`` is 0.1%). Each rate is below 1; the exchange rate may be a
+    rebate above -1. The fill time is the market event's time. The default is no fees
+    (``barter.backtest`` and the CLI default to ``DEFAULT_FEES``, 0.1% + 0.05% slippage).
     """
 
     fees: Fees = field(default_factory=Fees)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fees, Fees):
+            raise ConfigError(f"fees must be barter.execution.Fees (rates, e.g. Fees(exchange=0.001)), "
+                              f"was {self.fees!r}")
+        for name, rate in zip(("exchange", "slippage", "network"), self.rates()):
+            if not (-1.0 < rate < 1.0):  # Fees has checked the signs
+                raise ConfigError(f"fee rate {name} must be a fraction of the fill value in (-1, 1), was {rate!r}")
 
     def rates(self) -> tuple[float, float, float]:
         return (self.fees.exchange, self.fees.slippage, self.fees.network)
