@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
+import os
 import sys
 from pathlib import Path
-from typing import Any, Optional, Sequence, TextIO
+from typing import Any, Callable, Optional, Sequence, TextIO
 
 from barter.errors import BarterError
 from barter.log import LEVELS, configure_logging, level_for
@@ -143,10 +145,10 @@ def _parser() -> argparse.ArgumentParser:
                     help="save the run and its tear sheet here (overrides [output] directory)")
     seed = bt.add_argument_group("seed example options (without CONFIG)")
     seed.add_argument("--data", metavar="FILE", help="candles as CSV, Parquet or JSON (default: embedded market)")
-    seed.add_argument("--bars", type=int, help="length of the embedded market (default 100000)")
-    seed.add_argument("--rsi-period", type=int, help="RSI period (default 14)")
-    seed.add_argument("--cash", type=float, help="starting cash, quote currency (default 10000)")
-    seed.add_argument("--order-value", type=float, help="entry size in quote currency (default 100)")
+    seed.add_argument("--bars", type=_positive(int), help="length of the embedded market (default 100000)")
+    seed.add_argument("--rsi-period", type=_positive(int), help="RSI period (default 14)")
+    seed.add_argument("--cash", type=_positive(float), help="starting cash, quote currency (default 10000)")
+    seed.add_argument("--order-value", type=_positive(float), help="entry size in quote currency (default 100)")
     seed.add_argument("--exchange-fee", type=float,
                       help="exchange fee as a fraction of fill value (default 0.001 = 0.1%%)")
     seed.add_argument("--slippage-fee", type=float,
@@ -380,6 +382,18 @@ def _report(args: argparse.Namespace) -> None:
 
 # --------------------------------------------------------------------------- main
 
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type: a finite ``kind`` above 0 (argparse reports anything else as a usage error)."""
+    def parse(text: str) -> Any:
+        value = kind(text)  # ValueError: argparse says "invalid ... value"
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be > 0, was {text}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the ``barter`` command; returns the exit code (0 ok, 2 usage, data or config error)."""
     args = _parser().parse_args(argv)
@@ -393,6 +407,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             _report(args)
         elif args.command == "sweep":
             return _sweep(args)
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (BarterError, OSError) as exc:
         print(f"barter: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

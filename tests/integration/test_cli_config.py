@@ -173,6 +173,32 @@ def test_data_inspect_on_a_bad_file(tmp_path: Path):
     assert "nope.csv" in one_error_line(barter("data", "inspect", str(tmp_path / "nope.csv")))
 
 
+def test_data_inspect_on_gzipped_json_and_on_a_binary_file(data_dir: Path, tmp_path: Path):
+    import gzip
+
+    packed = tmp_path / "candles.json.gz"
+    packed.write_bytes(gzip.compress((data_dir / XRP).read_bytes()))
+    out = barter("data", "inspect", str(packed))
+    assert out.returncode == 0 and "rows        13,681" in out.stdout, out.stderr
+    binary = tmp_path / "candles.dat"
+    binary.write_bytes(gzip.compress(b"time,open\n"))  # not text
+    assert "not a text CSV file" in one_error_line(barter("data", "inspect", str(binary)))
+
+
+@pytest.mark.parametrize("flag, value", [("--rsi-period", "0"), ("--bars", "-5"), ("--cash", "nan"),
+                                         ("--order-value", "x")])
+def test_bad_seed_options_are_usage_errors(flag: str, value: str):
+    out = barter("backtest", "-q", flag, value)
+    assert out.returncode == 2 and f"argument {flag}" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_closed_pipe_ends_quietly(data_dir: Path):
+    inspect = subprocess.Popen([sys.executable, "-m", "barter", "data", "inspect", str(data_dir / BTC)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    inspect.stdout.close()  # the reader is gone before anything is written
+    assert inspect.wait(timeout=120) in (0, 141) and inspect.stderr.read() == b""
+
+
 def test_report_rewrites_the_tear_sheet(saved_run, tmp_path: Path):
     run, first = saved_run
     assert first.returncode == 0, first.stderr

@@ -171,6 +171,9 @@ def read_csv(path: PathLike, kwargs: dict[str, Any]) -> pd.DataFrame:
         raise DataError(f"{path}: empty file, no header and no data rows (0 rows)") from None
     except pd.errors.ParserError as e:
         raise DataError(f"{path}: cannot parse CSV: {e}") from e
+    except UnicodeDecodeError as e:  # a binary file (Parquet, a zip) under a name read as CSV
+        raise DataError(f"{path}: not a text CSV file ({e.reason} at byte {e.start}); Parquet files "
+                        "need a .parquet or .pq name") from e
 
 
 def read_parquet(path: PathLike) -> pd.DataFrame:
