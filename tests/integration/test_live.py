@@ -1,6 +1,8 @@
 """Live sessions over real loopback TCP feeds, commands from another thread, and the error policy."""
 from __future__ import annotations
 
+import math
+
 import asyncio
 import threading
 import time
@@ -136,14 +138,16 @@ def test_commands_from_another_thread_during_a_live_session():
 def test_bad_feed_events_are_reported_and_skipped():
     events = []
     good = candle_events(BTC, [100.0, 101.0, 102.0])
-    bad = [good[0], candle_events(ETH, [5.0])[0], good[2], good[1]]  # wrong market, then time backwards
-    with feed_server(bad) as port:
+    nan, negative = candle_events(BTC, [math.nan, -1.0], start=3)
+    bad = [good[0], candle_events(ETH, [5.0])[0], nan, good[2], good[1], negative]  # wrong market, NaN, time
+    with feed_server(bad) as port:                                                   # backwards, price < 0
         engine = Engine([Trader(BTC, TcpJsonLinesFeed("127.0.0.1", port), Alternate())], portfolio(),
                         listeners=[events.append])
         engine.run()
     errors = [e for e in events if isinstance(e, EngineError)]
-    assert len(errors) == 2 and "eth" in errors[0].error and "older" in errors[1].error
-    assert engine.events == 2
+    assert [("eth" in e.error, "bad price" in e.error, "older" in e.error) for e in errors] == [
+        (True, False, False), (False, True, False), (False, False, True), (False, True, False)]
+    assert engine.events == 2 and all(e.policy == "skip" for e in errors)
 
 
 class Boom(Strategy):

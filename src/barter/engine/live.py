@@ -4,8 +4,8 @@ The strategy, portfolio and execution objects are the same as in a backtest, and
 through the same compiled step (``Dispatcher``). Feeds run as asyncio tasks; every event and every
 command batch takes the portfolio lock, so a command sent from another thread runs between two
 events, at once even when the feeds are idle. The session ends when every feed ends, or on
-``Terminate``. A feed event for another market is not processed: it is reported as an
-``EngineError`` with policy "skip" (bad input never reaches the accounting). Events run in the order
+``Terminate``. A feed event for another market, or with a NaN, infinite or non-positive price
+or a negative size, is not processed: it is reported as an ``EngineError`` with policy "skip" (bad input never reaches the accounting). Events run in the order
 they arrive, each trader on a clock that never goes back: an event stamped before its trader's
 previous one (exchanges stamp kinds from different clocks) runs at the trader's clock when it is
 at most ``Engine.max_late_ns`` late, and is reported and skipped when older, except L2 messages,
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
+import math
 import threading
 import time
 from typing import TYPE_CHECKING, Any, Optional
@@ -203,10 +204,28 @@ def _acceptable(engine: Engine, trader: Trader, event: Any) -> bool:
                    "L2 books do)")
     elif event.market != trader.market:
         problem = f"feed of {trader.market} yielded an event of {event.market}"
+    else:
+        problem = _bad_values(event.kind)
     if problem is None:
         return True
     engine._publish(EngineError(getattr(event, "exchange_time_ns", 0), trader.market, problem, "skip"))
     return False
+
+
+def _bad_values(kind: Any) -> Optional[str]:
+    """Why a candle, trade or L1 quote cannot be priced (a NaN, infinite or non-positive price, a
+    negative or non-finite size), or None. L2 messages are checked by their book."""
+    if isinstance(kind, Candle):
+        prices, sizes = (kind.open, kind.high, kind.low, kind.close), (kind.volume,)
+    elif isinstance(kind, Trade):
+        prices, sizes = (kind.price,), (kind.amount,)
+    elif isinstance(kind, OrderBookL1):
+        prices, sizes = (kind.bid_price, kind.ask_price), (kind.bid_amount, kind.ask_amount)
+    else:
+        return None
+    if all(math.isfinite(x) and x > 0.0 for x in prices) and all(math.isfinite(x) and x >= 0.0 for x in sizes):
+        return None
+    return f"{type(kind).__name__} with a bad price or size: {kind}"
 
 
 def _clock(engine: Engine, trader: Trader, event: MarketEvent, last: Optional[int]) -> Optional[int]:
