@@ -467,7 +467,9 @@ class HistoricalCandles(_Historic):
     Attributes
     ----------
     time_ns : numpy.ndarray of int64
-        Bar time as given by the source (usually the open time), UNIX epoch ns (UTC); never decreasing.
+        Bar time as given by the source, UNIX epoch ns (UTC); never decreasing. barter runs a bar at
+        this time as the time its close is known (the seed's and the live feeds' candles carry their
+        close time); ``shifted(interval)`` moves bars stamped at their open to their close.
     open, high, low, close : numpy.ndarray of float64
         Prices, quote currency per 1 base unit; finite and > 0, with
         ``low <= min(open, close)`` and ``high >= max(open, close)``.
@@ -532,6 +534,14 @@ class HistoricalCandles(_Historic):
         for j, name in enumerate(_OHLCV_NAMES[1:m.shape[1]], start=1):
             cols[name] = _Column(name, name, np.ascontiguousarray(m[:, j]))
         return cls._from_columns(cols, origin)
+
+    def shifted(self, ns: int) -> HistoricalCandles:
+        """The same bars ``ns`` nanoseconds later: ``shifted(interval)`` moves bars stamped at their
+        open to their close, the time barter runs a candle at (see the class docstring)."""
+        if isinstance(ns, bool) or not isinstance(ns, (int, np.integer)):
+            raise ConfigError(f"shifted takes int nanoseconds, was {ns!r}")
+        return HistoricalCandles.from_arrays(self.time_ns + np.int64(ns), self.open, self.high, self.low,
+                                             self.close, self.volume, source=f"{self.source} shifted {int(ns)} ns")
 
     def to_frame(self) -> pd.DataFrame:
         """Columns open, high, low, close, volume indexed by a UTC ``DatetimeIndex`` named ``time``."""

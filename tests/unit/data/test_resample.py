@@ -80,3 +80,20 @@ def test_multi_timeframe_example_runs():
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "Total" in out.stdout
+
+
+def test_bars_stamped_at_their_open_resample_by_exchange_hour_once_shifted(data_dir: Path):
+    """The freqtrade JSON stamps minutes by their open: shifted one minute, an hour bar holds the
+    minutes opened in that hour (the HH:00 minute of the next hour no longer leaks in)."""
+    opened = HistoricalCandles.from_json(data_dir / "prices/crypto/UNITTEST_BTC-1m.json")
+    hours = resample(opened.shifted(interval_ns("1m")), "1h")
+    frame = opened.to_frame()
+    by_open_hour = frame.groupby(frame.index.floor("h")).agg({"volume": "sum", "close": "last", "open": "first"})
+    end = pd.DatetimeIndex(pd.to_datetime(hours.time_ns, utc=True))
+    expected = by_open_hour.reindex(end - pd.Timedelta(hours=1))
+    assert len(hours) == len(by_open_hour) > 200
+    assert np.allclose(hours.volume, expected.volume) and np.array_equal(hours.close, expected.close)
+    assert np.array_equal(hours.open, expected.open)
+    assert np.array_equal(opened.shifted(-5).time_ns, opened.time_ns - 5)
+    with pytest.raises(ConfigError, match="int nanoseconds"):
+        opened.shifted(1.5)
