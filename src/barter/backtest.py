@@ -139,8 +139,10 @@ class BacktestResult:
         import pandas as pd
 
         equity, time_ns = self.engine.equity, self.engine.time_ns
-        if equity is None or time_ns is None or not len(equity):
+        if not self.engine.record_equity:
             raise ConfigError("equity was not recorded (record_equity=False)")
+        if equity is None or time_ns is None:
+            raise ConfigError("the engine has no equity curve: it has not run, or its run stopped on an error")
         return pd.Series(equity, index=_utc(time_ns), name="equity")
 
     def _market_ids(self) -> list[str]:

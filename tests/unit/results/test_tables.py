@@ -34,3 +34,33 @@ def test_fills_and_equity_types(synthetic: barter.BacktestResult) -> None:
     equity = synthetic.equity
     assert str(equity.index.dtype) == "datetime64[ns, UTC]"
     assert np.array_equal(equity.index.asi8, synthetic.engine.time_ns)
+
+
+def test_equity_of_a_run_that_stopped_says_so() -> None:
+    import pytest
+
+    from barter import Engine, Market, Trader
+    from barter.backtest import BacktestResult
+    from barter.data import default_candles
+    from barter.errors import ConfigError
+    from barter.portfolio import Portfolio
+    from barter.strategy import Strategy
+
+    class Boom(Strategy):
+        def generate_signal(self, market):
+            raise RuntimeError("strategy bug")
+
+    engine = Engine([Trader(Market("binance", ("btc", "usdt")), default_candles(100), Boom())], Portfolio(1_000.0))
+    with pytest.raises(RuntimeError):
+        engine.run()
+    with pytest.raises(ConfigError, match="stopped on an error"):
+        BacktestResult(engine).equity
+    class Idle(Strategy):
+        def generate_signal(self, market):
+            return None
+
+    quiet = Engine([Trader(Market("binance", ("btc", "usdt")), default_candles(100), Idle())], Portfolio(1_000.0),
+                   record_equity=False)
+    quiet.run()
+    with pytest.raises(ConfigError, match="record_equity=False"):
+        BacktestResult(quiet).equity
