@@ -55,11 +55,25 @@ def _time_col(s: pd.Series, label: str, unit: str | None) -> _Column:
         raise ConfigError(f"time_unit must be one of {sorted(_UNIT_NS)}, was {unit!r}")
     if is_datetime64_any_dtype(s.dtype):
         ns, bad = _datetimes_ns(pd.to_datetime(s, utc=True))
+    elif _is_number(s.dtype) and unit is None and _yyyymmdd(s):
+        ns, bad = _datetimes_ns(pd.to_datetime(s.astype("Int64").astype("string"), utc=True, format="%Y%m%d"))
     elif _is_number(s.dtype):
         ns, bad = _epoch_ns(s.to_numpy(), unit)
     else:
         ns, bad = _strings_ns(s)
     return _Column("time_ns", label, ns, raw=s.array, bad=bad, rule=_TIME_RULE, is_time=True)
+
+
+def _yyyymmdd(s: pd.Series) -> bool:
+    """Whether whole numbers are dates written as YYYYMMDD (20220131): each one a real date from
+    1900 on. Epoch seconds that small would all fall in 1970-08 to 1970-12, so no file means them."""
+    v = s.dropna().to_numpy()
+    if not v.size or np.any(v != np.floor(v)) or v.min() < 19_000_101 or v.max() > 29_991_231:
+        return False
+    month, day = v // 100 % 100, v % 100
+    if np.any((month < 1) | (month > 12) | (day < 1) | (day > 31)):
+        return False
+    return not pd.to_datetime(pd.Series(v.astype(np.int64)).astype("string"), format="%Y%m%d", errors="coerce").isna().any()
 
 
 def _strings_ns(s: pd.Series) -> tuple[I64, Mask]:

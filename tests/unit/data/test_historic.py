@@ -224,6 +224,15 @@ def test_epoch_units_inferred_and_explicit(data_dir: Path, tmp_path: Path) -> No
         HistoricalCandles.from_csv(tmp_path / "s.csv", time_unit="minutes")
 
 
+def test_yyyymmdd_integers_are_dates_unless_a_unit_is_given(tmp_path: Path) -> None:
+    path = tmp_path / "daily.csv"
+    path.write_text("date,open,high,low,close\n20211231,1,2,0.5,1.5\n20220103,1.5,2,1,1.8\n")
+    assert list(HistoricalCandles.from_csv(path).time_ns) == [ns("2021-12-31"), ns("2022-01-03")]
+    assert list(HistoricalCandles.from_csv(path, time_unit="s").time_ns) == [20211231 * 10**9, 20220103 * 10**9]
+    path.write_text("date,open,high,low,close\n20211231,1,2,0.5,1.5\n20221301,1.5,2,1,1.8\n")  # month 13
+    assert HistoricalCandles.from_csv(path).time_ns[1] == 20221301 * 10**9  # not dates: epoch seconds
+
+
 def test_time_column_option_and_tz_aware_strings(tmp_path: Path) -> None:
     (tmp_path / "tz.csv").write_text(
         "Close_Time,When,Open,High,Low,Close\n"
