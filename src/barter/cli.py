@@ -288,7 +288,9 @@ def _config_backtest(args: argparse.Namespace) -> None:
         except BarterError:
             raise
         except Exception as exc:  # a user strategy raised: one line, not a traceback
-            raise BarterError(f"the run stopped: {config.strategy.path} raised {type(exc).__name__}: {exc}") from None
+            where = "; ".join(getattr(exc, "__notes__", ()))  # the engine notes the event: index, market, time
+            raise BarterError(f"the run stopped: {config.strategy.path} raised {type(exc).__name__}: {exc}"
+                              + (f" ({where})" if where else "")) from None
         result = BacktestResult(engine)
     finally:
         status.clear()

@@ -102,6 +102,21 @@ def test_a_strategy_module_beside_the_config(data_dir: Path, tmp_path: Path):
     assert "Slow(period=7, scale=4)" in out.stdout and "Total" in out.stdout
 
 
+def test_a_strategy_that_raises_is_one_line_naming_the_event(data_dir: Path, tmp_path: Path):
+    (tmp_path / "fragile.py").write_text(
+        "from barter.strategy import Strategy\n\n"
+        "class Fragile(Strategy):\n"
+        "    def __init__(self):\n"
+        "        self.n = 0\n\n"
+        "    def generate_signal(self, market):\n"
+        "        self.n += 1\n"
+        "        if self.n == 5:\n"
+        "            raise KeyError('missing')\n")
+    config = write(tmp_path, market(data_dir / BTC) + '[strategy]\npath = "fragile:Fragile"\n')
+    line = one_error_line(barter("backtest", "-q", str(config)))
+    assert "fragile:Fragile raised KeyError: 'missing'" in line and "event 4" in line and "time_ns=" in line
+
+
 @pytest.mark.parametrize("extra, needles", [
     ("[portfolio]\nstarting_cash = \"abc\"\n", ['[portfolio] starting_cash must be a number > 0, got "abc"']),
     ("[portfolio]\ncash = 5\n", ["[portfolio]", '"cash"']),
