@@ -99,12 +99,15 @@ class VenueDesk:
 
     def flush(self, time_ns: int) -> None:
         """At the end of a run (``time_ns``: its last event): orders still in flight arrive and
-        match against the last book."""
+        match against the last book; orders still resting then are cancelled ("end of data"),
+        booking what they filled."""
         if not self.orders:
             return
         last = max(self.venue.clock_ns, max(o.decided_ns for o in self.orders.values())
                    + self.execution.latency.order_ns)
         self._settle(self.venue.advance(last), max(time_ns, last), in_step=False)
+        if self.orders:
+            self._settle(self.venue.close_all(last, "end of data"), max(time_ns, last), in_step=False)
 
     def _settle(self, reports: list, now: int, in_step: bool) -> None:
         for report in reports:

@@ -81,6 +81,16 @@ class MatchingVenue:
             raise UnknownOrder(f"cancel of order {order_id!r}, which was never sent or has ended")
         self._push(self._arrival(decided_ns), order_id, 1)
 
+    def close_all(self, time_ns: int, reason: str) -> list[Report]:
+        """End every open order at ``time_ns`` at once, with no latency (the run is over: nothing
+        else can arrive): each is cancelled for ``reason``; what it filled stands."""
+        self._check_time(time_ns)
+        self.clock_ns = time_ns
+        for o in list(self._open.values()):
+            self._close(o, time_ns, OrderStatus.CANCELLED, reason)
+        self._pending.clear()
+        return self._drain()
+
     def advance(self, time_ns: int) -> list[Report]:
         """Process the orders and cancels arriving at or before ``time_ns``: call it once no market
         event at or before ``time_ns`` is left to feed."""

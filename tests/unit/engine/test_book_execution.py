@@ -282,6 +282,18 @@ def test_a_resting_bid_fills_as_prints_use_up_the_volume_ahead() -> None:
     assert replay(stream).position(BTC) == position
 
 
+def test_a_bid_still_resting_when_the_data_ends_is_cancelled_with_what_it_filled() -> None:
+    from barter.execution import LimitOrder
+
+    book = with_trades(quiet_book(), [(15, 99.0, 3.5, -1)])  # 3.0 ahead, then half the bid fills
+    engine, _, stream = run(book, {2: Signal.long(order=LimitOrder(99.0))}, BookExecution(FEES), order_value=100.0)
+    (entry,) = results(stream)
+    assert (entry.status, entry.reason, entry.filled, entry.price, entry.time_ns) == (
+        "cancelled", "end of data", 0.5, 99.0, 50)
+    assert engine.portfolio.position(BTC).quantity == 0.5
+    assert replay(stream).position(BTC) == engine.portfolio.position(BTC)
+
+
 def test_a_resting_bid_expires_and_the_market_trades_again() -> None:
     from barter.execution import LimitOrder
 
