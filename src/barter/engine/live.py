@@ -215,6 +215,8 @@ def _acceptable(engine: Engine, trader: Trader, event: Any) -> bool:
 def _bad_values(kind: Any) -> Optional[str]:
     """Why a candle, trade or L1 quote cannot be priced (a NaN, infinite or non-positive price, a
     negative or non-finite size), or None. L2 messages are checked by their book."""
+    prices: tuple[float, ...]
+    sizes: tuple[float, ...]
     if isinstance(kind, Candle):
         prices, sizes = (kind.open, kind.high, kind.low, kind.close), (kind.volume,)
     elif isinstance(kind, Trade):
