@@ -9,6 +9,10 @@ class DataError(BarterError, ValueError):
     """Market data that cannot be used: bad rows, missing columns, unordered timestamps."""
 
 
+class DataWarning(UserWarning):
+    """Market data that was used after a documented recovery, e.g. bad rows dropped (``bad_rows="drop"``)."""
+
+
 class UnknownMarket(BarterError, KeyError):
     """A market that the engine or portfolio was not built with."""
 

@@ -17,15 +17,17 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from dataclasses import dataclass, field, fields
+import sys
+import warnings
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Literal, Optional, Sequence, TypeVar, Union
 
 import numpy as np
 import numpy.typing as npt
 
-from barter.errors import ConfigError, DataError
+from barter.errors import ConfigError, DataError, DataWarning
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,8 +63,11 @@ class _Origin:
 
     source: str
     kind: str
+    drop_bad: bool = False                 # bad_rows="drop": drop bad rows instead of raising
+    kept: Optional[np.ndarray] = None      # the source's row of each row left after dropping
 
     def row(self, i: int) -> str:
+        i = int(self.kept[i]) if self.kept is not None else i
         if self.kind == "csv":
             return f"data row {i + 1} (1-based, not counting the header line)"
         if self.kind == "json":
@@ -102,14 +107,17 @@ class _Column:
 class _FirstBad:
     """Collects vectorised checks and keeps the earliest failing row (ties: the check flagged first)."""
 
-    __slots__ = ("origin", "row", "message")
+    __slots__ = ("origin", "row", "message", "rows")
 
     def __init__(self, origin: _Origin) -> None:
         self.origin = origin
         self.row = -1
         self.message = ""
+        self.rows: Mask | None = None  # every row flagged, kept only when they are to be dropped
 
     def flag(self, mask: Mask, col: _Column, rule: str | Callable[[int], str]) -> None:
+        if self.origin.drop_bad:
+            self.rows = mask.copy() if self.rows is None else self.rows | mask
         i = _first_true(mask)
         if i < 0 or 0 <= self.row <= i:
             return
@@ -120,6 +128,15 @@ class _FirstBad:
     def raise_first(self) -> None:
         if self.row >= 0:
             raise self.origin.fail(self.message)
+
+
+BadRows = Literal["raise", "drop"]
+
+
+def _origin(path: PathLike, kind: str, bad_rows: str) -> _Origin:
+    if bad_rows not in ("raise", "drop"):
+        raise ConfigError(f"bad_rows must be 'raise' or 'drop', was {bad_rows!r}")
+    return _Origin(str(path), kind, drop_bad=bad_rows == "drop")
 
 
 def _first_true(mask: Mask) -> int:
@@ -319,6 +336,9 @@ def _validated(cols: dict[str, _Column], origin: _Origin, spec: tuple[_Field, ..
             _check_values(chk, cols[f.name], f.kind)
     if extra is not None:
         extra(chk, cols)
+    if chk.rows is not None and chk.rows.any():  # bad_rows="drop"; time order is checked on the rest
+        cols, origin = _drop_rows(cols, origin, chk)
+        chk = _FirstBad(origin)
     _check_time_order(chk, cols["time_ns"])
     chk.raise_first()
     n = cols["time_ns"].values.shape[0]
@@ -327,6 +347,36 @@ def _validated(cols: dict[str, _Column], origin: _Origin, spec: tuple[_Field, ..
         if f.name not in out:
             out[f.name] = np.zeros(n, dtype=np.int8 if f.kind == "side" else np.float64)
     return out
+
+
+def _drop_rows(cols: dict[str, _Column], origin: _Origin,
+               chk: _FirstBad) -> tuple[dict[str, _Column], _Origin]:
+    """The columns without the rows ``chk`` flagged, and an origin naming the rows left by their
+    source rows; a ``DataWarning`` says how many went and why the first one did."""
+    bad = chk.rows
+    assert bad is not None
+    keep = ~bad
+    n_bad = int(bad.sum())
+    if n_bad == bad.size:
+        raise origin.fail(f"every row is bad ({n_bad}); the first: {chk.message}")
+    warnings.warn(f"{origin.source}: dropped {n_bad} bad row(s) of {bad.size}; the first: {chk.message}",
+                  DataWarning, stacklevel=_caller_level())
+    kept = {name: replace(col, values=col.values[keep], bad=None,
+                          raw=None if col.raw is None else np.asarray(col.raw, dtype=object)[keep])
+            for name, col in cols.items()}
+    return kept, replace(origin, kept=np.flatnonzero(keep))
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` of the first caller outside this package's data readers."""
+    frame: Any = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_HERE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_HERE = os.path.dirname(__file__)
 
 
 def _trusted(cls: type[T], **values: Any) -> T:
@@ -430,20 +480,23 @@ class _Historic:
 
     @classmethod
     def from_csv(cls: type[H], path: PathLike, *, time_column: str | None = None, time_unit: str | None = None,
-                 **read_csv_kwargs: Any) -> H:
+                 bad_rows: BadRows = "raise", **read_csv_kwargs: Any) -> H:
         """From a CSV file read by ``pandas.read_csv(path, **read_csv_kwargs)``; columns are found by
-        name (any case). Bad rows are reported as 1-based data rows, not counting the header line."""
+        name (any case). Bad rows are reported as 1-based data rows, not counting the header line;
+        ``bad_rows="drop"`` drops them instead, with a ``DataWarning`` (timestamps going backwards
+        still raise)."""
         from barter.data import _readers
         frame = _readers.read_csv(path, read_csv_kwargs)
-        return cls._from_frame(frame, _Origin(str(path), "csv"), time_column, time_unit)
+        return cls._from_frame(frame, _origin(path, "csv", bad_rows), time_column, time_unit)
 
     @classmethod
     def from_parquet(cls: type[H], path: PathLike, *, time_column: str | None = None,
-                     time_unit: str | None = None) -> H:
-        """From a Parquet file (via pyarrow), time from a column or the stored pandas index."""
+                     time_unit: str | None = None, bad_rows: BadRows = "raise") -> H:
+        """From a Parquet file (via pyarrow), time from a column or the stored pandas index;
+        ``bad_rows`` as in ``from_csv``."""
         from barter.data import _readers
         frame = _readers.read_parquet(path)
-        return cls._from_frame(frame, _Origin(str(path), "parquet"), time_column, time_unit)
+        return cls._from_frame(frame, _origin(path, "parquet", bad_rows), time_column, time_unit)
 
     @classmethod
     def _from_frame(cls: type[H], df: pd.DataFrame, origin: _Origin, time_column: str | None,
@@ -511,24 +564,25 @@ class HistoricalCandles(_Historic):
 
     @classmethod
     def from_file(cls, path: PathLike, *, time_column: str | None = None,
-                  time_unit: str | None = None) -> HistoricalCandles:
+                  time_unit: str | None = None, bad_rows: BadRows = "raise") -> HistoricalCandles:
         """Candles from a file, read by its name: ``.parquet``/``.pq`` (``from_parquet``), ``.json``
         (``from_json``), anything else as CSV (``from_csv``); a final ``.gz`` is compression."""
         kind = file_format(path)
         if kind == "parquet":
-            return cls.from_parquet(path, time_column=time_column, time_unit=time_unit)
+            return cls.from_parquet(path, time_column=time_column, time_unit=time_unit, bad_rows=bad_rows)
         if kind == "csv":
-            return cls.from_csv(path, time_column=time_column, time_unit=time_unit)
+            return cls.from_csv(path, time_column=time_column, time_unit=time_unit, bad_rows=bad_rows)
         if time_column is not None or time_unit is not None:
             raise ConfigError(f"{Path(path).name}: time_column/time_unit do not apply to JSON candles "
                               "(their times are epoch ms)")
-        return cls.from_json(path)
+        return cls.from_json(path, bad_rows=bad_rows)
 
     @classmethod
-    def from_json(cls, path: PathLike) -> HistoricalCandles:
+    def from_json(cls, path: PathLike, *, bad_rows: BadRows = "raise") -> HistoricalCandles:
         """Candles from the freqtrade/ccxt OHLCV layout: a JSON array (optionally ``.gz``) of
-        ``[ms_timestamp, open, high, low, close, volume]`` (volume may be left out on every row)."""
-        origin = _Origin(str(path), "json")
+        ``[ms_timestamp, open, high, low, close, volume]`` (volume may be left out on every row);
+        ``bad_rows`` as in ``from_csv``."""
+        origin = _origin(path, "json", bad_rows)
         m = _ohlcv_matrix(_json_array(_load_json(path), origin, "[ms, o, h, l, c, v] rows"), origin)
         cols = {"time_ns": _epoch_column("timestamp", m[:, 0], "ms")}
         for j, name in enumerate(_OHLCV_NAMES[1:m.shape[1]], start=1):

@@ -413,6 +413,34 @@ def test_empty(data_dir: Path, tmp_path: Path) -> None:
         HistoricalTrades.from_arrays([], [], [])
 
 
+def test_bad_rows_can_be_dropped_with_a_warning(data_dir: Path, tmp_path: Path) -> None:
+    from barter.data import HistoricalQuotes
+    from barter.errors import DataWarning
+
+    header, rows = csv_rows(data_dir / GOOG)
+    day = header[0]
+    path = corrupt(data_dir, tmp_path, GOOG, {(4, "Close"): "nan", (11, "High"): "0.01"}, rows=len(rows))
+    with pytest.warns(DataWarning, match=r"dropped 2 bad row\(s\) of 2148; the first: data row 4 .*'Close'"):
+        c = HistoricalCandles.from_csv(path, bad_rows="drop")
+    good = HistoricalCandles.from_csv(data_dir / GOOG)
+    keep = np.ones(len(good), bool)
+    keep[[3, 10]] = False
+    assert np.array_equal(c.time_ns, good.time_ns[keep]) and np.array_equal(c.close, good.close[keep])
+    swapped = {(4, "Close"): "nan", (21, day): rows[21][0], (22, day): rows[20][0]}  # backwards: still an error
+    path = corrupt(data_dir, tmp_path, GOOG, swapped, rows=len(rows), name="back.csv")
+    with pytest.raises(DataError, match="data row 22 .*must not decrease"), pytest.warns(DataWarning):
+        HistoricalCandles.from_csv(path, bad_rows="drop")
+    quotes = tmp_path / "quotes.csv"
+    quotes.write_text("time,bid,ask\n2024-01-01,100,101\n2024-01-02,102,101\n2024-01-03,nan,nan\n")
+    with pytest.warns(DataWarning, match="dropped 2"):
+        assert list(HistoricalQuotes.from_csv(quotes, bad_rows="drop").bid_price) == [100.0]
+    quotes.write_text("time,bid,ask\n2024-01-02,102,101\n")
+    with pytest.raises(DataError, match="every row is bad"):
+        HistoricalQuotes.from_csv(quotes, bad_rows="drop")
+    with pytest.raises(ConfigError, match="bad_rows"):
+        HistoricalCandles.from_csv(data_dir / GOOG, bad_rows="skip")  # type: ignore[arg-type]
+
+
 def test_first_bad_row_is_reported(data_dir: Path, tmp_path: Path) -> None:
     p = corrupt(data_dir, tmp_path, GOOG, {(12, "Close"): "nan", (5, "High"): "1", (20, "Volume"): "-1"},
                 name="goog_many.csv")
