@@ -37,7 +37,7 @@ from barter.instrument import InstrumentKind, Market
 PathLike = Union[str, Path]
 
 SECTIONS = ("markets", "strategy", "allocator", "risk", "portfolio", "execution", "statistics", "output")
-MARKET_KEYS = ("exchange", "base", "quote", "kind", "data", "time_column", "time_unit")
+MARKET_KEYS = ("exchange", "base", "quote", "kind", "data", "time_column", "time_unit", "bad_rows")
 OBJECT_KEYS = ("path", "params")  # [strategy], [allocator], [risk]
 PORTFOLIO_KEYS = ("starting_cash", "order_value", "size_decimals")
 EXECUTION_KEYS = ("fees",)
@@ -67,12 +67,15 @@ class MarketConfig:
         Time column of a CSV/Parquet file (default: inferred).
     time_unit : str or None
         Unit of a numeric time column: ``"s"``, ``"ms"``, ``"us"`` or ``"ns"`` (default: inferred).
+    bad_rows : str
+        ``"raise"`` (default) or ``"drop"`` (bad rows dropped with a warning).
     """
 
     market: Market
     data: Path
     time_column: Optional[str] = None
     time_unit: Optional[str] = None
+    bad_rows: str = "raise"
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,7 +380,9 @@ def _markets(chk: _Checker, doc: Mapping[str, Any]) -> tuple[MarketConfig, ...]:
             raise chk.fail(where, f"data file not found: {data}")
         unit = chk.string(entry, "time_unit", where, None, choices=TIME_UNITS)
         market = Market(exchange, (base, quote, kind))
-        out.append(MarketConfig(market, data, chk.string(entry, "time_column", where), unit))
+        bad_rows = chk.string(entry, "bad_rows", where, "raise", choices=("raise", "drop"))
+        assert bad_rows
+        out.append(MarketConfig(market, data, chk.string(entry, "time_column", where), unit, bad_rows.lower()))
     ids = [m.market.market_id for m in out]
     for market_id in ids:
         if ids.count(market_id) > 1:
@@ -468,7 +473,8 @@ def load_market_data(m: MarketConfig) -> Any:
     """The market's candles, read with ``barter.data.HistoricalCandles.from_file`` (by file name)."""
     from barter.data.historic import HistoricalCandles
 
-    return HistoricalCandles.from_file(m.data, time_column=m.time_column, time_unit=m.time_unit)
+    return HistoricalCandles.from_file(m.data, time_column=m.time_column, time_unit=m.time_unit,
+                                       bad_rows=m.bad_rows)  # type: ignore[arg-type]  # checked: raise/drop
 
 
 def build_engine(config: BacktestConfig, data: Optional[list[Any]] = None, *, record_equity: bool = True) -> Any:

@@ -110,3 +110,25 @@ def test_unknown_or_misshapen_sections(config_dir: Path):
         parse_config({"markets": [], "risks": {}}, config_dir / "c.toml")
     with pytest.raises(ConfigFileError, match=r"c.toml: allocator must be a table \[allocator\], got 3"):
         parse_config({"markets": [], "allocator": 3}, config_dir / "c.toml")
+
+
+def test_a_market_may_drop_its_bad_rows(config_dir: Path):
+    import warnings
+
+    from barter.config import load_market_data
+    from barter.errors import DataError, DataWarning
+
+    lines = (config_dir / "bars.csv").read_text().splitlines()
+    lines[5] = lines[5].replace(",1", ",-1", 1)  # a negative volume
+    (config_dir / "bars.csv").write_text("\n".join(lines) + "\n")
+    market = config(config_dir, "").read_text().replace('data = "bars.csv"\n', 'data = "bars.csv"\nbad_rows = "Drop"\n')
+    (config_dir / "config.toml").write_text(market)
+    loaded = load_config(config_dir / "config.toml")
+    with pytest.warns(DataWarning, match="dropped 1 bad row"):
+        assert len(load_market_data(loaded.markets[0])) == 399
+    (config_dir / "config.toml").write_text(market.replace('"Drop"', '"skip"'))
+    with pytest.raises(ConfigFileError, match="bad_rows must be one of raise, drop"):
+        load_config(config_dir / "config.toml")
+    with warnings.catch_warnings(), pytest.raises(DataError, match="volume"):
+        warnings.simplefilter("error")
+        load_market_data(load_config(config(config_dir, "")).markets[0])
