@@ -13,6 +13,11 @@ class DataWarning(UserWarning):
     """Market data that was used after a documented recovery, e.g. bad rows dropped (``bad_rows="drop"``)."""
 
 
+class ConfigWarning(UserWarning):
+    """A configuration that runs but is likely not what was meant (e.g. one strategy object shared
+    by several traders)."""
+
+
 class UnknownMarket(BarterError, KeyError):
     """A market that the engine or portfolio was not built with."""
 

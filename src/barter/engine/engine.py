@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import queue
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, Sequence, Union
 
@@ -19,7 +20,7 @@ from barter.engine.events import CommandReply, EngineError, SessionStart
 from barter.engine.desk import backtest_desks
 from barter.engine.stream import Emitter, as_listener
 from barter.engine.tape import build_tape
-from barter.errors import ConfigError, StrategyError, UnknownMarket
+from barter.errors import ConfigError, ConfigWarning, StrategyError, UnknownMarket
 from barter.execution.book_execution import BookExecution
 from barter.execution.simulated import SimulatedExecution
 from barter.instrument import Market
@@ -69,6 +70,24 @@ class Trader:
                               f"got {type(self.data).__name__}")
 
 
+def _check_traders(traders: list[Trader]) -> None:
+    """Traders, each with its own strategy object; warns when quote currencies differ (the
+    portfolio adds every market's PnL as one currency)."""
+    seen: dict[int, Market] = {}
+    for trader in traders:
+        if not isinstance(trader, Trader):
+            raise ConfigError(f"traders must be barter.Trader objects, got {type(trader).__name__}")
+        first = seen.setdefault(id(trader.strategy), trader.market)
+        if first != trader.market and not isinstance(trader.strategy, PrecomputedSignals):
+            warnings.warn(f"{first} and {trader.market} share one {type(trader.strategy).__name__} object: its "
+                          "state (indicators, counters) mixes both markets; give each trader its own",
+                          ConfigWarning, stacklevel=3)
+    quotes = sorted({t.market.instrument.quote for t in traders})
+    if len(quotes) > 1:
+        warnings.warn(f"markets quote in {', '.join(quotes)}: the portfolio's cash, PnL and equity add them "
+                      "as one currency", ConfigWarning, stacklevel=3)
+
+
 class Engine:
     """Runs traders over a shared portfolio.
 
@@ -109,6 +128,9 @@ class Engine:
         self.max_late_ns = max_late_ns
         self.late_events = 0  # (live) events run at their trader's clock, not their own time
         self.traders = list(traders)
+        if not isinstance(portfolio, Portfolio):
+            raise ConfigError(f"portfolio must be a barter.portfolio.Portfolio, was {type(portfolio).__name__}")
+        _check_traders(self.traders)
         self.portfolio = portfolio
         self.record_equity = record_equity
         self.engine_id = portfolio.engine_id

@@ -236,3 +236,25 @@ def test_a_command_stops_markets_on_one_clock_between_two_events(precomputed):
     engine.run(lambda done, total: engine.send(Terminate()) if done == 7 else None, progress_every=7)
     assert engine.terminated and engine.events == 7  # mid-round: the 3rd round's first event was the 7th
     assert engine.time_ns.tolist() == [0, 0, 0, MIN, MIN, MIN, 2 * MIN]
+
+
+def test_engine_arguments_are_checked_and_likely_mistakes_warned() -> None:
+    import warnings
+
+    from barter.errors import ConfigError, ConfigWarning
+
+    with pytest.raises(ConfigError, match="portfolio must be a barter.portfolio.Portfolio"):
+        Engine([Trader(BTC, candles([1.0]), Scripted([None]))], 100.0)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="traders must be barter.Trader objects"):
+        Engine([BTC], Portfolio(100.0))  # type: ignore[list-item]
+    shared = Scripted([None] * 4)
+    with pytest.warns(ConfigWarning, match="share one Scripted object"):
+        Engine([Trader(BTC, candles([1.0, 2.0]), shared), Trader(ETH, candles([1.0, 2.0]), shared)], Portfolio(100.0))
+    euro = Market("kraken", ("btc", "eur"))
+    with pytest.warns(ConfigWarning, match="markets quote in eur, usdt"):
+        Engine([Trader(BTC, candles([1.0]), Scripted([None])), Trader(euro, candles([1.0]), Scripted([None]))],
+               Portfolio(100.0))
+    codes = PrecomputedSignals(np.zeros(2, np.int8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one array of codes for two markets: no state to mix
+        Engine([Trader(BTC, candles([1.0, 2.0]), codes), Trader(ETH, candles([1.0, 2.0]), codes)], Portfolio(100.0))
