@@ -237,8 +237,10 @@ class Engine:
                 target.end()
 
     def _start(self):  # -> PortfolioCore
-        if self.equity is not None or self.portfolio._core is not None:
+        if self.equity is not None:
             raise ConfigError("this engine has already run; build a new one")
+        if self.portfolio._core is not None:  # a new engine given a used portfolio
+            raise ConfigError("this engine's portfolio has already run; build a new Portfolio for each run")
         core = self.portfolio.bind(self.markets, [t.execution.rates() for t in self.traders])
         if self._listeners:
             self._emitter = Emitter(self.portfolio, self._listeners)
