@@ -134,6 +134,8 @@ class Engine:
 
     def send(self, command: Command) -> None:
         """Queue a command, from any thread; it runs before the next market event."""
+        if not isinstance(command, Command):  # else only a listener would ever hear of it
+            raise TypeError(f"engine.send takes a barter.engine.commands command, was {command!r}")
         self._commands.put(command)
         if self.portfolio._core is not None:
             self.portfolio._core.interrupt = True
