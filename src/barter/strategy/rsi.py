@@ -1,13 +1,13 @@
 """The seed's example strategy."""
 from __future__ import annotations
 
-import numbers
 from typing import Optional
+
+import numpy as np
 
 from barter._core.dispatch import MarketView, Signal
 from barter._core.indicators import RSI
 from barter.data.event import CANDLE
-from barter.errors import ConfigError
 from barter.strategy.base import Strategy
 from barter.decision import Decision
 
@@ -24,8 +24,8 @@ class RSIStrategy(Strategy):
 
     def __init__(self, rsi_period: int = 14) -> None:
         # RSI() would truncate 14.5 to 14 (and take True as 1) while rsi_period kept the bad value
-        if isinstance(rsi_period, bool) or not isinstance(rsi_period, numbers.Integral):
-            raise ConfigError(f"rsi_period must be an integer >= 1, was {rsi_period!r}")
+        if isinstance(rsi_period, bool) or not isinstance(rsi_period, (int, np.integer)):
+            raise TypeError(f"rsi_period must be an integer >= 1, was {rsi_period!r}")
         self.rsi_period = int(rsi_period)
         self.rsi = RSI(rsi_period)
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from barter.errors import ConfigError
 from barter.strategy import RSIStrategy
 
 
 @pytest.mark.parametrize("period", [14.5, 14.0, True, "14", None])
 def test_a_non_integer_period_is_refused(period) -> None:
-    with pytest.raises(ConfigError, match="rsi_period must be an integer"):
+    with pytest.raises(TypeError, match="rsi_period must be an integer"):
         RSIStrategy(period)
 
 
