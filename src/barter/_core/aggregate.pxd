@@ -5,7 +5,8 @@ from libc.stdint cimport int64_t
 @cython.final
 cdef class CandleAggregator:
     cdef readonly int64_t interval_ns
-    cdef int64_t end_ns                 # end of the bar being built (0: none yet)
+    cdef int64_t end_ns                 # end of the bar being built, when building
+    cdef bint building                  # a bar is being built (any end_ns, 0 included, is a real time)
     cdef double b_open, b_high, b_low, b_close, b_volume
     cdef int64_t b_count
     cdef readonly int64_t time_ns       # the last completed bar: its end time and fields

@@ -41,12 +41,12 @@ cdef class CandleAggregator:
         cdef bint completed = False
         if not (isfinite(open) and isfinite(high) and isfinite(low) and isfinite(close) and isfinite(volume)):
             raise ValueError(f"inputs must be finite, got {open!r}, {high!r}, {low!r}, {close!r}, {volume!r}")
-        if self.end_ns != 0 and end < self.end_ns:
+        if self.building and end < self.end_ns:
             raise ValueError(f"time went backwards: {time_ns} is before the bar ending {self.end_ns}")
-        if self.end_ns != 0 and end > self.end_ns:
+        if self.building and end > self.end_ns:
             completed = self.flush()
-        if self.end_ns == 0:
-            self.end_ns = end
+        if not self.building:
+            self.building, self.end_ns = True, end
             self.b_open, self.b_high, self.b_low = open, high, low
             self.b_volume, self.b_count = 0.0, 0
         self.b_high = high if high > self.b_high else self.b_high
@@ -58,11 +58,11 @@ cdef class CandleAggregator:
 
     cpdef bint flush(self) except -1:
         """Complete the bar being built now (at the end of data); False if there is none."""
-        if self.end_ns == 0:
+        if not self.building:
             return False
         self.time_ns, self.open, self.high, self.low = self.end_ns, self.b_open, self.b_high, self.b_low
         self.close, self.volume, self.trade_count = self.b_close, self.b_volume, self.b_count
-        self.end_ns = 0
+        self.building = False
         self.bars += 1
         return True
 

@@ -181,6 +181,14 @@ def _checked(time_ns: npt.ArrayLike, start: npt.ArrayLike, snapshot: npt.ArrayLi
              price: npt.ArrayLike, size: npt.ArrayLike, source: str) -> tuple[I64, I64, I8, I8, F64, F64]:
     """The columns as C-contiguous arrays of their types; shapes and time order checked (the
     level values are checked by the book's replay, which names the bad update)."""
+    for name, values in (("time_ns", time_ns), ("start", start), ("side", side)):
+        raw = np.asarray(values)
+        if raw.size and raw.dtype.kind not in "iub":  # casting would truncate 1.5 to 1 silently
+            raise DataError(f"{source}: {name} must be integers, was {raw.dtype} (first {raw.ravel()[0].item()!r})")
+    flags = np.asarray(snapshot)
+    odd = np.flatnonzero((flags != 0) & (flags != 1)) if flags.ndim == 1 else np.empty(0, np.int64)
+    if odd.size:
+        raise DataError(f"{source}: message {int(odd[0])}: snapshot must be 0 or 1, was {flags[odd[0]].item()!r}")
     t = np.ascontiguousarray(time_ns, dtype=np.int64)
     s = np.ascontiguousarray(start, dtype=np.int64)
     cols = (t, s, np.ascontiguousarray(snapshot, dtype=np.int8), np.ascontiguousarray(side, dtype=np.int8),
@@ -198,6 +206,12 @@ def _checked(time_ns: npt.ArrayLike, start: npt.ArrayLike, snapshot: npt.ArrayLi
     if late.size:
         i = int(late[0]) + 1
         raise DataError(f"{source}: message {i} at {int(t[i])} is older than message {i - 1} at {int(t[i - 1])}")
+    # the book takes price 0 (deleting is harmless) but a level there would price the market at 0
+    zero = np.flatnonzero((cols[4] == 0) & (cols[5] > 0))
+    if zero.size:
+        k = int(zero[0])
+        raise DataError(f"{source}: update {k} (message {int(np.searchsorted(s, k, 'right')) - 1}): a level at "
+                        f"price 0 must have size 0, was {float(cols[5][k])!r}")
     return cols  # type: ignore[return-value]
 
 

@@ -156,6 +156,8 @@ class Engine:
 
     def send(self, command: Command) -> None:
         """Queue a command, from any thread; it runs before the next market event."""
+        if not isinstance(command, Command):  # else only a listener would ever hear of it
+            raise TypeError(f"engine.send takes a barter.engine.commands command, was {command!r}")
         self._commands.put(command)
         if self.portfolio._core is not None:
             self.portfolio._core.interrupt = True
@@ -259,8 +261,10 @@ class Engine:
                 target.end()
 
     def _start(self):  # -> PortfolioCore
-        if self.equity is not None or self.portfolio._core is not None:
+        if self.equity is not None:
             raise ConfigError("this engine has already run; build a new one")
+        if self.portfolio._core is not None:  # a new engine given a used portfolio
+            raise ConfigError("this engine's portfolio has already run; build a new Portfolio for each run")
         core = self.portfolio.bind(self.markets, [t.execution.rates() for t in self.traders])
         if self._listeners:
             self._emitter = Emitter(self.portfolio, self._listeners)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Union
 
 from barter._core.dispatch import MarketView, Signal
 from barter.decision import Decision
 from barter.engine import codec
+from barter.errors import DataError
 from barter.engine.events import (BalanceUpdate, Event, PositionExit, PositionNew, PositionUpdate,
                                   SignalEvent)
 from barter.execution.events import Fees, FillEvent, OrderEvent
@@ -84,9 +86,14 @@ class AsyncEvents:
 
 def read_events(path: Union[str, Path]) -> Iterator[Event]:
     with open(path, encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield codec.loads(line)
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as e:  # e.g. the last line of a run that was killed
+                raise DataError(f"{path}: line {n} is not JSON: {e}") from e
+            yield codec.decode(value)
 
 
 class Emitter:

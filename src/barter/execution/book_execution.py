@@ -32,7 +32,12 @@ class LimitOrder:
         if isinstance(self.price, bool) or not isinstance(self.price, (int, float)) or not (
                 math.isfinite(self.price) and self.price > 0):
             raise ConfigError(f"limit price must be finite and > 0, was {self.price!r}")
-        object.__setattr__(self, "tif", TimeInForce(self.tif))
+        try:  # "FOK", "fok" as well as TimeInForce.FOK and 2
+            tif = TimeInForce[self.tif.upper()] if isinstance(self.tif, str) else TimeInForce(self.tif)
+        except (KeyError, ValueError):
+            raise ConfigError(f"tif must be one of {', '.join(t.name for t in TimeInForce)}, "
+                              f"was {self.tif!r}") from None
+        object.__setattr__(self, "tif", tif)
         if self.expire_ns is not None and (isinstance(self.expire_ns, bool) or not isinstance(self.expire_ns, int)
                                            or self.expire_ns <= 0):
             raise ConfigError(f"expire_ns must be an int > 0 or None, was {self.expire_ns!r}")

@@ -92,6 +92,7 @@ class Order:
     reserved_asset: int
     filled: float = 0.0
     fills: list[int] = field(default_factory=list)
+    time_ns: int = -2**63  # when it was submitted; no fill may come earlier
 
     @property
     def remaining(self) -> float:
@@ -164,7 +165,7 @@ class Account:
         if self.ledger.allow_margin:
             amount = 0.0
         self.ledger.reserve(asset, amount)
-        order = Order(self.next_order_id, market, quantity, price, amount, asset)
+        order = Order(self.next_order_id, market, quantity, price, amount, asset, time_ns=time_ns)
         self.orders[order.order_id] = order
         self.next_order_id += 1
         self._saved(mid)
@@ -174,12 +175,16 @@ class Account:
         """Book (part of) an order's fill; returns the booked fills (two when it flips a position).
 
         Raises with nothing changed: ``UnknownOrder`` for an order never sent or already complete,
-        ``DataError`` for a bad value or more than the order's remaining quantity,
-        ``InsufficientBalance`` when an available balance would go below zero.
+        ``DataError`` for a bad value, more than the order's remaining quantity or a ``time_ns``
+        before the order was submitted, ``InsufficientBalance`` when an available balance would go
+        below zero.
         """
         order = self.orders.get(order_id)
         if order is None:
             raise UnknownOrder(f"fill for order {order_id!r}, which was never sent or is complete")
+        if time_ns < order.time_ns:
+            raise DataError(f"fill of order {order_id} at time_ns {time_ns!r} is before the order was "
+                            f"submitted at {order.time_ns}")
         quantity = _finite("fill quantity", quantity)
         if quantity == 0 or (quantity > 0) != (order.quantity > 0) or abs(quantity) > abs(order.remaining) * (1 + 1e-9):
             raise DataError(f"fill of {quantity!r} does not fit order {order_id} "
@@ -304,23 +309,34 @@ class Account:
             self.repository.record(self, mid)
 
     def state(self) -> dict[str, Any]:
-        """The account as plain values (JSON-able), for repositories."""
-        return {"ledger": self.ledger.state(), "next_order_id": self.next_order_id,
+        """The account as plain values (JSON-able), for repositories.
+
+        A market never marked has mark None, not the ledger's NaN: NaN != NaN, so a state holding
+        one would never equal itself (or its restored copy).
+        """
+        ledger = self.ledger.state()
+        ledger["holdings"] = [{**h, "mark": None if math.isnan(h["mark"]) else h["mark"]}
+                              for h in ledger["holdings"]]
+        return {"ledger": ledger, "next_order_id": self.next_order_id,
                 "orders": [self._order_state(o) for o in self.orders.values()]}
 
     def _order_state(self, o: Order) -> dict[str, Any]:
         return {"order_id": o.order_id, "market_id": self._mid[o.market], "quantity": o.quantity,
                 "price": o.price, "reserved": o.reserved, "reserved_asset": o.reserved_asset,
-                "filled": o.filled, "fills": o.fills}
+                "filled": o.filled, "fills": o.fills, "time_ns": o.time_ns}
 
     def restore(self, state: Mapping[str, Any]) -> None:
         """Load ``state()`` into this freshly built account (same markets and assets)."""
-        self.ledger.restore(state["ledger"])
+        ledger = dict(state["ledger"])
+        ledger["holdings"] = [{**h, "mark": math.nan if h["mark"] is None else h["mark"]}
+                              for h in ledger["holdings"]]
+        self.ledger.restore(ledger)
         self.next_order_id = state["next_order_id"]
         for o in state["orders"]:
             market = self.markets[o["market_id"]]
             self.orders[o["order_id"]] = Order(o["order_id"], market, o["quantity"], o["price"], o["reserved"],
-                                               o["reserved_asset"], o["filled"], list(o["fills"]))
+                                               o["reserved_asset"], o["filled"], list(o["fills"]),
+                                               o.get("time_ns", -2**63))  # states before submit times
 
 
 def _finite(name: str, value: Any) -> float:

@@ -43,6 +43,12 @@ class Portfolio:
         self.starting_cash = float(starting_cash)
         self.allocator = allocator if allocator is not None else DefaultAllocator()
         self.risk = risk if risk is not None else DefaultRisk()
+        # checked here: the core calls them only when a signal makes an order, deep into a run
+        if not callable(getattr(self.allocator, "allocate_order", None)):
+            raise ConfigError(f"allocator needs an allocate_order(order, position, strength) method, "
+                              f"was {self.allocator!r}")
+        if not callable(getattr(self.risk, "evaluate_order", None)):
+            raise ConfigError(f"risk needs an evaluate_order(order) method, was {self.risk!r}")
         self.statistic_config = statistic_config or StatisticConfig(starting_equity=self.starting_cash)
         self.engine_id = engine_id or str(uuid.uuid4())
         self.markets: list[Market] = []

@@ -103,8 +103,10 @@ def monthly_figure(monthly: pd.DataFrame) -> Any:
 
     z = monthly.to_numpy(dtype=np.float64) * 100.0
     bound = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    # the labels are made here: a texttemplate is applied to empty (NaN) months too, showing "%"
+    text = [[f"{v:.2f}%" if np.isfinite(v) else "" for v in row] for row in z]
     fig = go.Figure(go.Heatmap(z=z, x=list(_MONTHS), y=[str(y) for y in monthly.index], zmid=0.0,
-                               zmin=-bound, zmax=bound, colorscale="RdYlGn", texttemplate="%{z:.2f}%",
+                               zmin=-bound, zmax=bound, colorscale="RdYlGn", text=text, texttemplate="%{text}",
                                hovertemplate="%{y} %{x}: %{z:.3f}%<extra></extra>",
                                colorbar={"title": {"text": "%"}}))
     fig.update_layout(title="Monthly returns (%)", height=120 + 40 * max(len(monthly), 1),

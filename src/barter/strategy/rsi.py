@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+import numpy as np
+
 from barter._core.dispatch import MarketView, Signal
 from barter._core.indicators import RSI
 from barter.data.event import CANDLE
@@ -21,7 +23,10 @@ class RSIStrategy(Strategy):
     """
 
     def __init__(self, rsi_period: int = 14) -> None:
-        self.rsi_period = rsi_period
+        # RSI() would truncate 14.5 to 14 (and take True as 1) while rsi_period kept the bad value
+        if isinstance(rsi_period, bool) or not isinstance(rsi_period, (int, np.integer)):
+            raise TypeError(f"rsi_period must be an integer >= 1, was {rsi_period!r}")
+        self.rsi_period = int(rsi_period)
         self.rsi = RSI(rsi_period)
 
     def generate_signal(self, market: MarketView) -> Optional[Signal]:

@@ -114,6 +114,29 @@ def test_bad_messages_are_named(messages, words) -> None:
         HistoricalBook(**arrays(messages))
 
 
+GOOD = [(1, True, [(0, 99.0, 1.0), (1, 101.0, 1.0)]), (2, False, [(1, 100.0, 1.0)])]
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"price": [99.0, 101.0, 0.0]}, r"update 2 \(message 1\): a level at price 0 must have size 0"),
+    ({"price": [0.0, 101.0, 100.0]}, r"update 0 \(message 0\): a level at price 0"),
+    ({"snapshot": [1, 2]}, "message 1: snapshot must be 0 or 1, was 2"),
+    ({"time_ns": [1.0, 2.5]}, "time_ns must be integers, was float64"),
+    ({"start": [0.0, 2.0, 3.0]}, "start must be integers"),
+    ({"side": [0.0, 1.0, 1.0]}, "side must be integers"),
+])
+def test_bad_columns_are_named(change, words) -> None:
+    with pytest.raises(DataError, match=words):
+        HistoricalBook(**{**arrays(GOOD), **change})
+
+
+def test_a_delete_at_price_0_and_bool_snapshot_flags_are_fine() -> None:
+    cols = arrays(GOOD)
+    cols["price"], cols["size"] = [99.0, 101.0, 0.0], [1.0, 1.0, 0.0]
+    book = HistoricalBook(**cols)
+    assert book.snapshot.tolist() == [1, 0] and book.ask_price.tolist() == [101.0, 101.0]
+
+
 def test_another_markets_event_is_refused(data_dir: Path) -> None:
     market, events = binance_l2_feed(data_dir)
     other = MarketEvent(events[5].exchange_time_ns, BTC, events[5].kind)

@@ -97,3 +97,24 @@ def test_bars_stamped_at_their_open_resample_by_exchange_hour_once_shifted(data_
     assert np.array_equal(opened.shifted(-5).time_ns, opened.time_ns - 5)
     with pytest.raises(ConfigError, match="int nanoseconds"):
         opened.shifted(1.5)
+
+
+@pytest.mark.parametrize("t0", [0, 7 * 60 * 10**9, -10 * 60 * 10**9])
+def test_a_bar_ending_at_time_zero_is_kept(t0: int):
+    """A bar may end at time_ns == 0 (or before): that is a time, not "no bar yet"."""
+    t = np.array([0, 30e9, 60e9, 60e9 + 1, 120e9], np.int64) + t0
+    trades = HistoricalTrades.from_arrays(t, [1.0, 2, 3, 4, 5], [1.0] * 5, [1] * 5)
+    bars = resample(trades, "1m")
+    assert bars.volume.tolist() == [1.0, 2.0, 2.0]
+    assert bars.time_ns.tolist() == [t0, t0 + 60 * 10**9, t0 + 120 * 10**9]
+    assert bars.close.tolist() == [1.0, 3.0, 5.0]
+
+
+def test_streaming_across_time_zero():
+    agg, ends = CandleAggregator(60 * 10**9), []
+    for t in (-90 * 10**9, -30 * 10**9, 0, 1, 61 * 10**9):
+        if agg.update(t, 1.0, 1.0, 1.0, 1.0, 1.0):
+            ends.append((agg.time_ns, agg.trade_count))
+    assert agg.flush() and not agg.flush()
+    ends.append((agg.time_ns, agg.trade_count))
+    assert ends == [(-60 * 10**9, 1), (0, 2), (60 * 10**9, 1), (120 * 10**9, 1)]

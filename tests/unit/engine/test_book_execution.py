@@ -420,3 +420,19 @@ def test_live_prints_fill_a_resting_bid_as_in_the_backtest(late_print_ns: int, b
     assert outcomes[0] == ("filled", 1.0, 99.0, 10, 1.0, 35)  # booked at the print that filled it
     assert outcomes[1] == outcomes[0][:-1] + (booked_ns,)
     assert engine.late_events == (1 if late_print_ns else 0)
+
+
+@pytest.mark.parametrize("tif, want", [("FOK", 2), ("ioc", 1), ("Gtc", 0), (2, 2)])
+def test_limit_order_tif_takes_enum_names_as_strings(tif, want) -> None:
+    from barter.execution import LimitOrder
+    from barter.execution.matching_types import TimeInForce
+
+    assert LimitOrder(99.0, tif=tif).tif is TimeInForce(want)
+
+
+@pytest.mark.parametrize("tif", ["FILL_OR_KILL", "", 7, None])
+def test_limit_order_unknown_tif_is_named(tif) -> None:
+    from barter.execution import LimitOrder
+
+    with pytest.raises(ConfigError, match="tif must be one of GTC, IOC, FOK"):
+        LimitOrder(99.0, tif=tif)

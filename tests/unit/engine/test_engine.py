@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from barter import Engine, InstrumentKind, Market, StrategyError, Trader, UnknownMarket
+from barter import ConfigError, Engine, InstrumentKind, Market, StrategyError, Trader, UnknownMarket
 from barter.data import HistoricalCandles, HistoricalTrades, MarketEvent
 from barter.data.event import Candle, Trade
 from barter.execution import Fees, SimulatedExecution
@@ -103,6 +103,13 @@ def test_unknown_market_and_second_run_are_errors():
         portfolio.position(ETH)
     with pytest.raises(Exception, match="already run"):
         engine.run()
+
+
+def test_a_new_engine_with_a_used_portfolio_says_the_portfolio_ran():
+    engine, portfolio = run([Trader(BTC, candles([1.0]), Scripted([None]))])
+    again = Engine(traders=[Trader(BTC, candles([1.0]), Scripted([None]))], portfolio=portfolio)
+    with pytest.raises(ConfigError, match="portfolio has already run; build a new Portfolio"):
+        again.run()
 
 
 def test_risk_manager_can_veto_and_allocator_can_resize():

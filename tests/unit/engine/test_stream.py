@@ -15,6 +15,7 @@ from barter.engine.events import (BalanceUpdate, CommandReply, PositionExit, Pos
                                   SessionStart, SignalEvent)
 from barter.engine.replay import replay
 from barter.engine.stream import JsonLinesSink, read_events
+from barter.errors import DataError
 from barter.execution import Fees, FillEvent, OrderEvent, SimulatedExecution
 from barter.portfolio import DefaultAllocator, Portfolio
 from barter.strategy import Decision, PrecomputedSignals, Signal, Strategy
@@ -262,3 +263,21 @@ def test_replay_of_a_run_with_partial_exits_equals_the_run(tmp_path):
     assert partial > 10 and exits > 5, (partial, exits)
     assert portfolio.core.n_exits == exits
     assert_same_state(engine.portfolio, replay(events))
+
+
+def test_a_truncated_last_line_names_the_file_and_line(tmp_path):
+    path = tmp_path / "events.jsonl"
+    with JsonLinesSink(path) as sink:
+        engine_of([Trader(MARKETS[0], candles([100.0, 101.0]), Scripted([Signal.long(), None]))],
+                  listeners=[sink]).run()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:10], encoding="utf-8")  # a killed writer
+    with pytest.raises(DataError, match=f"events.jsonl: line {len(lines)} is not JSON"):
+        list(read_events(path))
+
+
+@pytest.mark.parametrize("command", ["hello", None, ExitAllPositions])
+def test_send_refuses_what_is_not_a_command(command):
+    engine = engine_of([Trader(MARKETS[0], candles([100.0]), Scripted([None]))])
+    with pytest.raises(TypeError, match="engine.send takes a barter.engine.commands command"):
+        engine.send(command)

@@ -107,6 +107,25 @@ def test_missing_fill_is_detected() -> None:
         repo.load(new_account(engine_id="e"))
 
 
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+def test_unmarked_market_restores_to_an_equal_state(kind: str, request: pytest.FixtureRequest) -> None:
+    """docs/portfolio.md's check ``restored.state() == account.state()`` with a market never
+    marked (its mark was NaN, which equals nothing)."""
+    if kind == "memory":
+        repo = InMemoryRepository()
+        reader = repo
+    else:
+        url = request.getfixturevalue("redis_server").url
+        repo, reader = RedisRepository(url), RedisRepository(url)
+    account = new_account(repo)
+    order = account.submit(BTC, 0.5, 100.0, 1)
+    account.fill(order, 0.25, 100.0, 0.1, 2)  # GOOG and ETHBTC never marked; an order stays open
+    restored = new_account()
+    reader.load(restored)
+    assert restored.state() == account.state()
+    assert account.state() == account.state()
+
+
 def test_redis_round_trip_and_foreign_values(redis_server, data_dir: Path) -> None:
     repo = RedisRepository(redis_server.url)
     account = new_account(repo)

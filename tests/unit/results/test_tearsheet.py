@@ -21,7 +21,7 @@ from barter import ConfigError, InstrumentKind, Market
 from barter.data import HistoricalCandles, default_candles
 from barter.results import analytics, equity_png, load_result, result_html, save_result, summary_html, tear_sheet
 from barter.results.html import format_value
-from barter.results.tearsheet import DIV_IDS, trades_figure
+from barter.results.tearsheet import DIV_IDS, monthly_figure, trades_figure
 from barter.statistic import SummaryTable
 from barter.strategy import RSIStrategy
 from reference.strategies import Idle
@@ -65,6 +65,13 @@ def test_plotted_series_match_the_summary(which: str, request: pytest.FixtureReq
     assert list(monthly.columns) == list(range(1, 13))
     compounded = np.nanprod(1.0 + monthly.to_numpy()) - 1.0
     assert compounded == pytest.approx(s.total_return, rel=1e-9)
+
+
+def test_monthly_heatmap_labels_only_months_with_data() -> None:
+    monthly = pd.DataFrame([[np.nan, 0.0123] + [np.nan] * 10], index=[2024], columns=range(1, 13))
+    heatmap = monthly_figure(monthly).data[0]
+    labels = [heatmap.texttemplate.replace("%{text}", t) for t in heatmap.text[0]]
+    assert labels[:3] == ["", "1.23%", ""]  # not a bare "%" where there is no month
 
 
 def test_rolling_sharpe_window() -> None:
