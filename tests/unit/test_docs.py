@@ -1,5 +1,6 @@
 """The docs' Python snippets run: each page's ```python blocks in order, in one namespace, in a
-temporary directory (the snippets write the files they read).
+temporary directory (the snippets write the files they read). The README's too, except blocks
+that start with ``# your files`` (they show how to read a user's own files).
 
 Pages of live sessions (``data-feeds.md``) need exchanges on the network and are not listed.
 """
@@ -44,3 +45,16 @@ def test_snippets_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
             pytest.fail(f"{page.name} block {n} raised {type(exc).__name__}: {exc}\n{code}")
         ran += 1
     assert ran >= 1
+
+
+def test_readme_snippets_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {"__name__": "docs_readme"}
+    blocks = BLOCK.findall((DOCS.parent / "README.md").read_text(encoding="utf-8"))
+    runnable = [(n, code) for n, code in enumerate(blocks, 1) if not code.startswith("# your files")]
+    assert len(runnable) >= len(blocks) - 1 >= 5
+    for n, code in runnable:
+        try:
+            exec(compile(code, f"README.md block {n}", "exec"), namespace)
+        except Exception as exc:
+            pytest.fail(f"README.md block {n} raised {type(exc).__name__}: {exc}\n{code}")
