@@ -72,6 +72,8 @@ class Tape:
                  decisions: Optional[list[Any]] = None, strength: Optional[list[Any]] = None,
                  books: Optional[list[Optional[tuple[Any, Any, Any, Any, Any]]]] = None) -> None: ...
     def rewind(self) -> None: ...
+    def merged_times(self, n: int) -> npt.NDArray[np.int64]:
+        """The times of the first ``n`` events in merge order; the tape's position is kept."""
     def next_row(self, m: int) -> int:
         """Market ``m``'s next row to process (its rows processed so far)."""
     def book(self, m: int) -> Optional[OrderBook]:

@@ -310,12 +310,50 @@ cdef class Tape:
         """Start the merge again from the first event of every market."""
         cdef int32_t m
         for m in range(self.n_markets):
-            self.feeds[m].row = 0
             if self.books[m] is not None:
                 self.books[m].clear()
-        self.last_mid = -1
-        self.tied = self.in_round = self.clock = 0
-        self.rounds = 0
+        _restart(self)
+
+    def merged_times(self, Py_ssize_t n):
+        """The times of the first ``n`` events in the order the loops process them (int64 array),
+        replayed on the time columns alone; books and the tape's position are left as they were.
+        With several markets the engine asks for these after a run instead of writing a time per
+        event (a second output stream, as large as the equity curve)."""
+        cdef int32_t m
+        if not 0 <= n <= self.length:
+            raise ValueError(f"n must be in [0, {self.length}], was {n}")
+        out = np.empty(n, dtype=np.int64)
+        rows = [self.feeds[m].row for m in range(self.n_markets)]
+        state = (self.last_mid, self.last_t, self.tied, self.clock, self.in_round, self.rounds)
+        _restart(self)
+        _replay_times(self, out)
+        for m in range(self.n_markets):
+            self.feeds[m].row = rows[m]
+        self.last_mid, self.last_t, self.tied, self.clock, self.in_round, self.rounds = state
+        return out
+
+
+cdef void _restart(Tape tape) noexcept:
+    """Every market back to its first row, and the merge's state with it (books untouched)."""
+    cdef int32_t m
+    for m in range(tape.n_markets):
+        tape.feeds[m].row = 0
+    tape.last_mid = -1
+    tape.tied = tape.in_round = tape.clock = 0
+    tape.rounds = 0
+
+
+@cython.boundscheck(False)  # i < times.shape[0] <= tape.length: _next finds an event for each
+@cython.wraparound(False)
+cdef void _replay_times(Tape tape, int64_t[::1] times) noexcept:
+    """``times[i]``: the time of the ``i``-th event ``_next`` merges, from the tape's position."""
+    cdef Py_ssize_t i
+    cdef Feed* f
+    with nogil:
+        for i in range(times.shape[0]):
+            f = &tape.feeds[_next(tape)]
+            times[i] = f.time_ns[f.row]
+            f.row += 1
 
 
 cdef enum:

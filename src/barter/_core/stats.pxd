@@ -66,14 +66,6 @@ cdef void trades_update(TradeSummary* s, int64_t enter_ns, int64_t exit_ns, doub
 cdef dict trades_state(const TradeSummary* s)
 
 
-cdef inline void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil:
-    """Apply the latest of the points skipped since the last update (time ``t``, equity unchanged):
-    for an unchanged value the last one leaves the same state as all of them would have. Inline:
-    at ties the skipped point is usually at the time of the last update, which needs nothing."""
-    if t != INT64_MIN and (c.drawdowns.last_ns == INT64_MIN or t > c.drawdowns.last_ns):
-        equity_update(c, t, c.daily.last)
-
-
 @cython.cdivision(True)  # d.peak > 0, as in drawdowns_update
 cdef inline void equity_push(EquityCurve* c, int64_t t, double equity) noexcept nogil:
     """``equity_update``, with its common cases inline: a point of the current day (so not the first
@@ -103,6 +95,17 @@ cdef inline void equity_push(EquityCurve* c, int64_t t, double equity) noexcept 
     c.daily.last = equity
     c.daily.last_ns = t
 cdef dict equity_state(const EquityCurve* c)
+
+
+cdef inline void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil:
+    """Apply the latest of the points skipped since the last update (time ``t``, equity unchanged):
+    for an unchanged value the last one leaves the same state as all of them would have. Inline:
+    at ties the skipped point is usually at the time of the last update, which needs nothing.
+    Otherwise it goes through ``equity_push``: with several markets the total curve catches up at
+    most events (a flat market's event, then an open one's at the same time), nearly always a
+    point of the current day that changes no drawdown, which ``equity_push`` keeps inline."""
+    if t != INT64_MIN and (c.drawdowns.last_ns == INT64_MIN or t > c.drawdowns.last_ns):
+        equity_push(c, t, c.daily.last)
 
 
 @cython.final

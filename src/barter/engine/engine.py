@@ -134,7 +134,8 @@ class Engine:
         self.portfolio = portfolio
         self.record_equity = record_equity
         self.engine_id = portfolio.engine_id
-        self.time_ns: Optional[np.ndarray] = None
+        self._time_ns: Optional[np.ndarray] = None
+        self._merged: Optional[tuple[Any, int]] = None  # (tape, events) whose times time_ns reads
         self.equity: Optional[np.ndarray] = None
         self.events = 0
         self.elapsed_s = 0.0
@@ -144,6 +145,21 @@ class Engine:
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._emitter: Optional[Emitter] = None
         self._wake: Optional[Callable[[], None]] = None  # set by a live session to drain at once
+
+    @property
+    def time_ns(self) -> Optional[np.ndarray]:
+        """The time of each event of ``equity`` (int64 UNIX ns, UTC); None before ``run``.
+
+        After a backtest of several markets they are read from the tape the first time they are
+        asked for (the loop writes only the equity): the traders' data must not change before."""
+        if self._merged is not None:
+            tape, events = self._merged
+            self._time_ns, self._merged = tape.merged_times(events), None
+        return self._time_ns
+
+    @time_ns.setter
+    def time_ns(self, value: Optional[np.ndarray]) -> None:
+        self._time_ns, self._merged = value, None
 
     @property
     def markets(self) -> list[Market]:
@@ -210,9 +226,6 @@ class Engine:
                           [s.strength for s in precomputed] if compiled else None)
         desks = backtest_desks(self, tape)
         equity = np.empty(tape.length) if self.record_equity else None
-        # one market's event times are its data's: no second array to fill
-        single = len(self.traders) == 1
-        times = np.empty(tape.length, dtype=np.int64) if self.record_equity and not single else None
         if self._emitter is not None:
             self._emitter.publish(self._session_start(min((int(t.data.time_ns[0]) for t in self.traders
                                                            if len(t.data.time_ns)), default=0)))
@@ -221,9 +234,9 @@ class Engine:
         started = time.perf_counter()
         try:
             if compiled:
-                self.events = run_decisions(tape, core, equity, times, self.drain_at, hook, progress_every)
+                self.events = run_decisions(tape, core, equity, None, self.drain_at, hook, progress_every)
             else:
-                self.events = run_strategies(tape, core, self.callbacks(), equity, times, self._emitter,
+                self.events = run_strategies(tape, core, self.callbacks(), equity, None, self._emitter,
                                              self.drain_at, hook, progress_every)
             if desks:  # orders in flight when the data ended match against the last books
                 last = max((int(t.data.time_ns[tape.next_row(m) - 1]) for m, t in enumerate(self.traders)
@@ -238,12 +251,12 @@ class Engine:
         finally:
             self.elapsed_s = time.perf_counter() - started
         self.equity = equity[:self.events] if equity is not None else np.empty(0)
-        if times is not None:
-            self.time_ns = times[:self.events]
-        elif self.record_equity:
-            self.time_ns = np.asarray(self.traders[0].data.time_ns[:self.events], dtype=np.int64)
-        else:
+        if not self.record_equity:
             self.time_ns = np.empty(0, dtype=np.int64)
+        elif len(self.traders) == 1:  # one market's event times are its data's
+            self.time_ns = np.asarray(self.traders[0].data.time_ns[:self.events], dtype=np.int64)
+        else:  # merged: the loops write no time per event; replayed from the tape when read
+            self._merged = (tape, self.events)
 
     async def run_async(self) -> None:
         """A live session over the traders' async feeds (see ``barter.engine.live``)."""

@@ -235,6 +235,34 @@ def test_markets_on_one_clock_keep_the_merge_order_and_results():
         [(p.market, p.exit_time_ns) for p in py_pf.exited_positions()]
 
 
+@pytest.mark.parametrize("stop", [None, 7, 61], ids=["whole", "mid-round", "after-the-clock"])
+def test_merged_times_are_the_times_the_loops_write(stop):
+    """The engine reads a merged run's times from the tape (Tape.merged_times) instead of having the
+    loop write them: the same array as the loops' own ``times`` output, and the tape keeps its place."""
+    from barter._core.dispatch import run_decisions, run_strategies
+    from barter.engine.tape import build_tape
+
+    traders = one_clock_traders(True)
+    tape = build_tape([t.data for t in traders], [t.market for t in traders],
+                      [t.strategy.decisions for t in traders], [t.strategy.strength for t in traders])
+    for loop in ("decisions", "strategies"):
+        core = Portfolio(starting_cash=10_000.0).bind([t.market for t in traders], [(0.0, 0.0, 0.0)] * 3)
+        equity, times = np.empty(tape.length), np.empty(tape.length, dtype=np.int64)
+        drain = (lambda t: True) if stop else None
+        progress = (lambda done: setattr(core, "interrupt", True)) if stop else None
+        if loop == "decisions":
+            n = run_decisions(tape, core, equity, times, drain, progress, stop or 65536)
+        else:
+            n = run_strategies(tape, core, [None] * 3, equity, times, None, drain, progress, stop or 65536)
+        assert n == (stop or tape.length)
+        rows = [tape.next_row(m) for m in range(3)]
+        np.testing.assert_array_equal(tape.merged_times(n), times[:n])
+        assert [tape.next_row(m) for m in range(3)] == rows
+    assert len(tape.merged_times(0)) == 0
+    with pytest.raises(ValueError):
+        tape.merged_times(tape.length + 1)
+
+
 @pytest.mark.parametrize("precomputed", [True, False], ids=["precomputed", "python"])
 def test_a_command_stops_markets_on_one_clock_between_two_events(precomputed):
     from barter.engine.commands import Terminate
