@@ -142,7 +142,7 @@ class BacktestResult:
         if not self.engine.record_equity:
             raise ConfigError("equity was not recorded (record_equity=False)")
         if equity is None or time_ns is None:
-            raise ConfigError("the engine has no equity curve: it has not run, or its run stopped on an error")
+            raise ConfigError("the engine has no equity curve: it has not run")
         return pd.Series(equity, index=_utc(time_ns), name="equity")
 
     def _market_ids(self) -> list[str]:

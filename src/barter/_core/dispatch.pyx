@@ -644,6 +644,10 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
                 report_at += progress_every
     except BaseException as exc:
         _note(exc, view, f"while processing event {i} of {view.market} (time_ns={view.time_ns})")
+        try:
+            exc.events_done = i  # the engine keeps the equity of the events before this one
+        except AttributeError:
+            pass  # an exception type without attributes: the engine keeps none
         raise
     return i
 

@@ -246,10 +246,16 @@ class Engine:
             if progress is not None:
                 progress(self.events, total)
         except Exception as exc:
+            self.events = getattr(exc, "events_done", self.events)  # the loops note how far they got
+            self._keep_equity(equity, tape)
             self._report_stop(exc)
             raise
         finally:
             self.elapsed_s = time.perf_counter() - started
+        self._keep_equity(equity, tape)
+
+    def _keep_equity(self, equity: Optional[np.ndarray], tape: Any) -> None:
+        """The equity and times of the events done (all, or those before an error stopped the run)."""
         self.equity = equity[:self.events] if equity is not None else np.empty(0)
         if not self.record_equity:
             self.time_ns = np.empty(0, dtype=np.int64)

@@ -36,7 +36,7 @@ def test_fills_and_equity_types(synthetic: barter.BacktestResult) -> None:
     assert np.array_equal(equity.index.asi8, synthetic.engine.time_ns)
 
 
-def test_equity_of_a_run_that_stopped_says_so() -> None:
+def test_a_run_stopped_by_an_error_keeps_the_equity_of_the_events_before_it() -> None:
     import pytest
 
     from barter import Engine, Market, Trader
@@ -47,20 +47,29 @@ def test_equity_of_a_run_that_stopped_says_so() -> None:
     from barter.strategy import Strategy
 
     class Boom(Strategy):
-        def generate_signal(self, market):
-            raise RuntimeError("strategy bug")
+        def __init__(self) -> None:
+            self.n = 0
 
-    engine = Engine([Trader(Market("binance", ("btc", "usdt")), default_candles(100), Boom())], Portfolio(1_000.0))
-    with pytest.raises(RuntimeError):
-        engine.run()
-    with pytest.raises(ConfigError, match="stopped on an error"):
-        BacktestResult(engine).equity
+        def generate_signal(self, market):
+            self.n += 1
+            if self.n == 51:
+                raise RuntimeError("strategy bug")
+
+    btc, eth = Market("binance", ("btc", "usdt")), Market("binance", ("eth", "usdt"))
+    for traders in ([Trader(btc, default_candles(100), Boom())],
+                    [Trader(btc, default_candles(100), Boom()), Trader(eth, default_candles(100), Boom())]):
+        engine = Engine(traders, Portfolio(1_000.0))
+        with pytest.raises(RuntimeError):
+            engine.run()
+        equity = BacktestResult(engine).equity
+        assert engine.events == len(equity) == 50 * len(traders)  # btc's 51st call raised, before eth's
+        assert equity.index.is_monotonic_increasing and (equity == 1_000.0).all()
+
     class Idle(Strategy):
         def generate_signal(self, market):
             return None
 
-    quiet = Engine([Trader(Market("binance", ("btc", "usdt")), default_candles(100), Idle())], Portfolio(1_000.0),
-                   record_equity=False)
+    quiet = Engine([Trader(btc, default_candles(100), Idle())], Portfolio(1_000.0), record_equity=False)
     quiet.run()
     with pytest.raises(ConfigError, match="record_equity=False"):
         BacktestResult(quiet).equity
