@@ -73,7 +73,8 @@ def _yyyymmdd(s: pd.Series) -> bool:
     month, day = v // 100 % 100, v % 100
     if np.any((month < 1) | (month > 12) | (day < 1) | (day > 31)):
         return False
-    return not pd.to_datetime(pd.Series(v.astype(np.int64)).astype("string"), format="%Y%m%d", errors="coerce").isna().any()
+    text = pd.Series(v.astype(np.int64)).astype("string")
+    return not pd.to_datetime(text, format="%Y%m%d", errors="coerce").isna().any()
 
 
 def _strings_ns(s: pd.Series) -> tuple[I64, Mask]:
