@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 from barter.data.book import ASK, BID, BookStatus, DeltaResult, OrderBook, SequencedBook
 from barter.data.event import MarketEvent
@@ -42,6 +42,7 @@ _RULES_OF_EXCHANGE = {"binance": "binance_spot", "binance_futures_usd": "binance
 _VALID = BookStatus.VALID
 _BUFFERED = DeltaResult.BUFFERED
 _L2_KINDS = (OrderBookL2Snapshot, OrderBookL2Update)
+_UPDATE = OrderBookL2Update
 
 
 class ChecksumMismatch(BookOutOfSync):
@@ -219,9 +220,10 @@ class BookManager:
 
     def __init__(self) -> None:
         self._books: dict[Market, AnyBook] = {}
-        # id(market) -> (market, book): a parser hands out the same Market objects, and hashing a
-        # Market runs three generated __hash__ methods. The market is kept so its id stays its own.
-        self._by_id: dict[int, tuple[Market, AnyBook]] = {}
+        # id(market) -> (market, book, its SequencedBook's delta for Binance): a parser hands out the
+        # same Market objects, and hashing a Market runs three generated __hash__ methods. The
+        # market is kept so its id stays its own.
+        self._by_id: dict[int, tuple[Market, AnyBook, Optional[Callable[[OrderBookL2Update], DeltaResult]]]] = {}
         self.pending_resyncs: dict[Market, str] = {}
 
     def add(self, market: Market, rules: Optional[str] = None) -> None:
@@ -253,10 +255,16 @@ class BookManager:
 
     def process(self, event: MarketEvent) -> list[Union[MarketEvent, BookStatusEvent]]:
         kind, market = event.kind, event.market
-        if not isinstance(kind, _L2_KINDS):
+        if type(kind) is _UPDATE:  # the usual event: for a Binance book, one compiled delta call
+            cached = self._by_id.get(id(market))  # as in _lookup, without its call
+            if cached is not None and cached[0] is market and cached[2] is not None:
+                try:
+                    return [event] if cached[2](kind) is not _BUFFERED else []  # BUFFERED: INVALID
+                except BookOutOfSync as e:
+                    return self._out_of_sync(market, e, event)
+        elif not isinstance(kind, _L2_KINDS):
             return [event]
-        cached = self._by_id.get(id(market))  # as in _lookup, without its call for the usual case
-        entry = cached[1] if cached is not None and cached[0] is market else self._lookup(market)
+        entry = self._lookup(market)
         if entry is None:
             return [event]
         was_valid = True  # an update is applied only to a valid book (else it returns False)
@@ -267,13 +275,16 @@ class BookManager:
             elif not entry.update(kind):
                 return []
         except BookOutOfSync as e:
-            self.pending_resyncs[market] = str(e)
-            return [BookStatusEvent(market, BookState.INVALID, str(e), event.exchange_time_ns)]
+            return self._out_of_sync(market, e, event)
         if was_valid:
             return [event]
         self.pending_resyncs.pop(market, None)
         entry.counters.resyncs += 1
         return [BookStatusEvent(market, BookState.RESYNCED, "", event.exchange_time_ns), event]
+
+    def _out_of_sync(self, market: Market, error: BookOutOfSync, event: MarketEvent) -> list[BookStatusEvent]:
+        self.pending_resyncs[market] = str(error)
+        return [BookStatusEvent(market, BookState.INVALID, str(error), event.exchange_time_ns)]
 
     def invalidate(self, exchange: str, reason: str, time_ns: int) -> list[BookStatusEvent]:
         """Mark every valid book of ``exchange`` INVALID (e.g. its connection dropped)."""
@@ -298,7 +309,9 @@ class BookManager:
         if entry is not None:
             if len(self._by_id) > 4 * len(self._books) + 64:  # many distinct but equal Market objects
                 self._by_id.clear()
-            self._by_id[id(market)] = (market, entry)
+            # A Binance book's updates go straight to its SequencedBook's (compiled) delta.
+            delta = entry.seq.delta if isinstance(entry, _BinanceBook) else None
+            self._by_id[id(market)] = (market, entry, delta)
         return entry
 
     def _entry(self, market: Market) -> AnyBook:
