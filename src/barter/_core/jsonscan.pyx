@@ -16,6 +16,7 @@ Decimal strings become the correctly rounded double the way msgspec (and ``float
 by Clinger's fast path: a mantissa below 2**53 and at most 22 fraction digits are both exact
 doubles, and one IEEE division of exact operands is correctly rounded.
 """
+cimport cython
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport realloc
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
@@ -267,66 +268,77 @@ cdef enum:
     D_REQUIRED = D_E | D_S | D_FIRST | D_LAST | D_B | D_A
 
 
+cdef struct Depth:
+    const char* symbol
+    Py_ssize_t symbol_n
+    int64_t first, last, event_ms, time_ms, prev  # NONE when absent (the last three)
+
+
+cdef bint _depth(Cursor* c, Depth* d) except -1:
+    """The data object of a depthUpdate frame and the frame's end; levels into ``_bids``/``_asks``."""
+    cdef const char* k
+    cdef Py_ssize_t n
+    cdef int seen = 0, bit, more = 1
+    d.event_ms = d.time_ms = d.prev = NONE
+    if not _char(c, c'{'):
+        return 0
+    while more == 1:
+        if not _key(c, &k, &n) or n == 0:
+            return 0
+        if n == 1 and k[0] == c'e':
+            bit = D_E
+            if not (_text(c, &k, &n) and _is(k, n, b"depthUpdate", 11)):
+                return 0
+        elif n == 1 and k[0] == c's':
+            bit = D_S
+            if not _text(c, &d.symbol, &d.symbol_n):
+                return 0
+        elif n == 1 and k[0] == c'U':
+            bit = D_FIRST
+            if not _id(c, &d.first):
+                return 0
+        elif n == 1 and k[0] == c'u':
+            bit = D_LAST
+            if not _id(c, &d.last):
+                return 0
+        elif n == 1 and k[0] == c'E':
+            bit = D_EV
+            if not _id(c, &d.event_ms):
+                return 0
+        elif n == 1 and k[0] == c'T':
+            bit = D_T
+            if not _id(c, &d.time_ms):
+                return 0
+        elif n == 2 and k[0] == c'p' and k[1] == c'u':
+            bit = D_PU
+            if not _id(c, &d.prev):
+                return 0
+        elif n == 1 and k[0] == c'b':
+            bit = D_B
+            if not _levels(c, &_bids):
+                return 0
+        elif n == 1 and k[0] == c'a':
+            bit = D_A
+            if not _levels(c, &_asks):
+                return 0
+        else:
+            return 0  # msgspec would ignore it, but it may hold anything: let msgspec decide
+        if seen & bit:
+            return 0
+        seen |= bit
+        more = _next(c, c'}')
+    return more == 2 and seen & D_REQUIRED == D_REQUIRED and _leave_data(c)
+
+
 def depth_update(raw):
     """A combined-stream ``depthUpdate`` frame as ``(s, U, u, E, T, pu, b, a)`` (``NONE`` for an
     absent ``E``, ``T`` or ``pu``; ``b`` and ``a`` tuples of ``(price, size)`` floats), exactly as
     ``_binance_typed.DEPTH`` decodes it; or None if the frame is not in the plain form."""
     cdef Cursor c
-    cdef const char* k
-    cdef const char* sym = NULL
-    cdef Py_ssize_t n, sym_n = 0
-    cdef int64_t first = 0, last = 0, event_ms = NONE, time_ms = NONE, prev = NONE
-    cdef int seen = 0, bit, more = 1
-    if not (_start(raw, &c) and _enter_data(&c) and _char(&c, c'{')):
+    cdef Depth d
+    if not (_start(raw, &c) and _enter_data(&c) and _depth(&c, &d)):
         return None
-    while more == 1:
-        if not _key(&c, &k, &n) or n == 0:
-            return None
-        if n == 1 and k[0] == c'e':
-            bit = D_E
-            if not (_text(&c, &k, &n) and _is(k, n, b"depthUpdate", 11)):
-                return None
-        elif n == 1 and k[0] == c's':
-            bit = D_S
-            if not _text(&c, &sym, &sym_n):
-                return None
-        elif n == 1 and k[0] == c'U':
-            bit = D_FIRST
-            if not _id(&c, &first):
-                return None
-        elif n == 1 and k[0] == c'u':
-            bit = D_LAST
-            if not _id(&c, &last):
-                return None
-        elif n == 1 and k[0] == c'E':
-            bit = D_EV
-            if not _id(&c, &event_ms):
-                return None
-        elif n == 1 and k[0] == c'T':
-            bit = D_T
-            if not _id(&c, &time_ms):
-                return None
-        elif n == 2 and k[0] == c'p' and k[1] == c'u':
-            bit = D_PU
-            if not _id(&c, &prev):
-                return None
-        elif n == 1 and k[0] == c'b':
-            bit = D_B
-            if not _levels(&c, &_bids):
-                return None
-        elif n == 1 and k[0] == c'a':
-            bit = D_A
-            if not _levels(&c, &_asks):
-                return None
-        else:
-            return None  # msgspec would ignore it, but it may hold anything: let msgspec decide
-        if seen & bit:
-            return None
-        seen |= bit
-        more = _next(&c, c'}')
-    if more != 2 or seen & D_REQUIRED != D_REQUIRED or not _leave_data(&c):
-        return None
-    return (PyUnicode_DecodeASCII(sym, sym_n, NULL), first, last, event_ms, time_ms, prev,
+    return (PyUnicode_DecodeASCII(d.symbol, d.symbol_n, NULL), d.first, d.last, d.event_ms, d.time_ms, d.prev,
             _rows(&_bids), _rows(&_asks))
 
 
@@ -342,62 +354,127 @@ cdef enum:
     T_REQUIRED = T_E | T_S | T_P | T_Q | T_T | T_M
 
 
+cdef struct TradeFields:
+    const char* symbol
+    Py_ssize_t symbol_n
+    double price, qty
+    int64_t time_ms
+    bint maker
+
+
+cdef bint _trade(Cursor* c, TradeFields* t) except -1:
+    """The data object of a trade frame printed by the market, and the frame's end."""
+    cdef const char* k
+    cdef Py_ssize_t n
+    cdef int seen = 0, bit, more = 1
+    if not _char(c, c'{'):
+        return 0
+    while more == 1:
+        if not _key(c, &k, &n) or n == 0:
+            return 0
+        bit = 0
+        if n == 1 and k[0] == c'e':
+            bit = T_E
+            if not (_text(c, &k, &n) and (_is(k, n, b"aggTrade", 8) or _is(k, n, b"trade", 5))):
+                return 0
+        elif n == 1 and k[0] == c's':
+            bit = T_S
+            if not _text(c, &t.symbol, &t.symbol_n):
+                return 0
+        elif n == 1 and k[0] == c'p':
+            bit = T_P
+            if not _decimal(c, &t.price) or t.price == 0.0:
+                return 0
+        elif n == 1 and k[0] == c'q':
+            bit = T_Q
+            if not _decimal(c, &t.qty) or t.qty == 0.0:
+                return 0
+        elif n == 1 and k[0] == c'T':
+            bit = T_T
+            if not _id(c, &t.time_ms):
+                return 0
+        elif n == 1 and k[0] == c'm':
+            bit = T_M
+            if _word(c, b"true", 4):
+                t.maker = 1
+            elif _word(c, b"false", 5):
+                t.maker = 0
+            else:
+                return 0
+        elif n == 1 and k[0] == c'X':
+            bit = T_X
+            if not (_text(c, &k, &n) and _is(k, n, b"MARKET", 6)):
+                return 0
+        elif not _skip(c):  # an ignored field (a, f, l, t, E, M, ...) of a plain value
+            return 0
+        if seen & bit:
+            return 0
+        seen |= bit
+        more = _next(c, c'}')
+    return more == 2 and seen & T_REQUIRED == T_REQUIRED and _leave_data(c)
+
+
 def trade(raw):
     """A combined-stream ``trade`` or ``aggTrade`` frame printed by the market (``X`` absent or
     ``MARKET``) as ``(s, p, q, T, m)``, exactly as ``_binance_typed.TRADE`` decodes it; or None
     if the frame is not in the plain form (or not a market trade: msgspec's path decides)."""
     cdef Cursor c
-    cdef const char* k
-    cdef const char* sym = NULL
-    cdef Py_ssize_t n, sym_n = 0
-    cdef int64_t time_ms = 0
-    cdef double price = 0.0, qty = 0.0
-    cdef bint maker = 0
-    cdef int seen = 0, bit, more = 1
-    if not (_start(raw, &c) and _enter_data(&c) and _char(&c, c'{')):
+    cdef TradeFields t
+    if not (_start(raw, &c) and _enter_data(&c) and _trade(&c, &t)):
         return None
-    while more == 1:
-        if not _key(&c, &k, &n) or n == 0:
+    return PyUnicode_DecodeASCII(t.symbol, t.symbol_n, NULL), t.price, t.qty, t.time_ms, t.maker
+
+
+# -- events -----------------------------------------------------------------------------------------
+
+cdef int64_t MAX_MS = 9223372036854  # (2**63 - 1) // 10**6: the last ms whose ns fit int64
+
+
+@cython.final
+cdef class BinanceReader:
+    """Depth diffs and trades of ``markets`` (symbol -> Market) straight to their events, in one call:
+    what ``BinanceParser``'s typed path builds from msgspec's decoding, with its constructors."""
+
+    cdef dict markets
+    cdef object new_event, new_trade, new_l2, buy, sell
+
+    def __init__(self, dict markets, new_event, new_trade, new_l2, buy, sell):
+        self.markets = markets
+        self.new_event, self.new_trade, self.new_l2 = new_event, new_trade, new_l2
+        self.buy, self.sell = buy, sell
+
+    def read(self, raw):
+        """``[event]`` for a depth diff or market trade in the plain form, for a known symbol, with
+        a time; None for anything else (the parser's own path decides)."""
+        cdef Cursor c
+        cdef const char* p
+        if not (_start(raw, &c) and _enter_data(&c)):
             return None
-        bit = 0
-        if n == 1 and k[0] == c'e':
-            bit = T_E
-            if not (_text(&c, &k, &n) and (_is(k, n, b"aggTrade", 8) or _is(k, n, b"trade", 5))):
-                return None
-        elif n == 1 and k[0] == c's':
-            bit = T_S
-            if not _text(&c, &sym, &sym_n):
-                return None
-        elif n == 1 and k[0] == c'p':
-            bit = T_P
-            if not _decimal(&c, &price) or price == 0.0:
-                return None
-        elif n == 1 and k[0] == c'q':
-            bit = T_Q
-            if not _decimal(&c, &qty) or qty == 0.0:
-                return None
-        elif n == 1 and k[0] == c'T':
-            bit = T_T
-            if not _id(&c, &time_ms):
-                return None
-        elif n == 1 and k[0] == c'm':
-            bit = T_M
-            if _word(&c, b"true", 4):
-                maker = 1
-            elif _word(&c, b"false", 5):
-                maker = 0
-            else:
-                return None
-        elif n == 1 and k[0] == c'X':
-            bit = T_X
-            if not (_text(&c, &k, &n) and _is(k, n, b"MARKET", 6)):
-                return None
-        elif not _skip(&c):  # an ignored field (a, f, l, t, E, M, ...) of a plain value
-            return None
-        if seen & bit:
-            return None
-        seen |= bit
-        more = _next(&c, c'}')
-    if more != 2 or seen & T_REQUIRED != T_REQUIRED or not _leave_data(&c):
+        p = c.p  # dispatch on the data's leading "e", as Binance writes it
+        if c.end - p > 20 and _is(p, 18, b'{"e":"depthUpdate"', 18):
+            return self._depth_event(&c)
+        if c.end - p > 20 and (_is(p, 15, b'{"e":"aggTrade"', 15) or _is(p, 12, b'{"e":"trade"', 12)):
+            return self._trade_event(&c)
         return None
-    return PyUnicode_DecodeASCII(sym, sym_n, NULL), price, qty, time_ms, maker
+
+    cdef object _depth_event(self, Cursor* c):
+        cdef Depth d
+        if not _depth(c, &d):
+            return None
+        market = self.markets.get(PyUnicode_DecodeASCII(d.symbol, d.symbol_n, NULL))
+        cdef int64_t time_ms = d.time_ms if d.time_ms != NONE else d.event_ms
+        if market is None or time_ms == NONE or time_ms > MAX_MS or d.first > d.last:
+            return None
+        update = self.new_l2(d.first, d.last, None if d.prev == NONE else d.prev, _rows(&_bids), _rows(&_asks),
+                             None)
+        return [self.new_event(time_ms * 1_000_000, market, update)]
+
+    cdef object _trade_event(self, Cursor* c):
+        cdef TradeFields t
+        if not _trade(c, &t):
+            return None
+        market = self.markets.get(PyUnicode_DecodeASCII(t.symbol, t.symbol_n, NULL))
+        if market is None or t.time_ms > MAX_MS:
+            return None
+        trade = self.new_trade(t.price, t.qty, self.sell if t.maker else self.buy)
+        return [self.new_event(t.time_ms * 1_000_000, market, trade)]

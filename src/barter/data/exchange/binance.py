@@ -310,6 +310,8 @@ class BinanceParser:
                                   f"{venue.exchange!r}, kind {venue.instrument_kind})")
             self.markets[binance_symbol(market)] = market
         self.frames = self.errors = self.ignored = 0
+        # Depth diffs and market trades in Binance's plain form: read and built in one compiled call.
+        self._read = jsonscan.BinanceReader(self.markets, _new_event, _new_trade, _new_l2, _BUY, _SELL).read
         self._handlers: dict[str, Callable[[dict[str, Any], int], list[ParsedEvent]]] = {
             "trade": self._trade, "aggTrade": self._trade, "depthUpdate": self._depth,
             "bookTicker": self._book_ticker, "kline": self._kline, "forceOrder": self._liquidation}
@@ -326,6 +328,9 @@ class BinanceParser:
     def parse(self, raw: Union[str, bytes], received_ns: int = 0) -> list[ParsedEvent]:
         """The events in one frame (usually one; none for answers and skipped frames)."""
         self.frames += 1
+        events = self._read(raw)
+        if events is not None:
+            return events
         # A combined-stream frame starts '{"stream":"<symbol>@<channel>'. Any other frame, or one
         # for another symbol, has no "@" where a known symbol would end it, or fails the typed
         # decoder, and takes the generic path: the dispatch only chooses what to try first.

@@ -1,6 +1,7 @@
 """The compiled Binance frame readers (``barter._core.jsonscan``) give exactly what msgspec's typed
 decoders give (the same floats, bit for bit), or None: on every recorded frame, on generated frames
-and on the documented forms they leave to msgspec."""
+and on the documented forms they leave to msgspec; ``BinanceReader`` builds the events the parser's
+generic path gives, or leaves the frame to the parser."""
 from __future__ import annotations
 
 import struct
@@ -11,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from barter._core import jsonscan
+from barter.data.exchange import BINANCE_FUTURES_USD, BINANCE_SPOT, BinanceParser
+from barter.data.exchange.binance import market_from_symbol
 from barter.data.exchange import _binance_typed as typed
 from barter.data.exchange.recording import ws_frames
 
@@ -161,3 +164,37 @@ def test_generated_trade_frames_read_as_msgspec_decodes_them(p, q, t, m, extra, 
     shuffle.shuffle(fields)
     raw = '{"stream":"btcusdt@trade","data":{' + ",".join(fields) + "}}"
     assert _agrees(jsonscan.trade(raw), _msgspec_trade(raw)), raw
+
+
+# --------------------------------------------------------------------------------------------------
+# BinanceReader: frames straight to events
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("venue, path", [(BINANCE_SPOT, RECORDINGS[0]), (BINANCE_FUTURES_USD, RECORDINGS[1])])
+def test_the_reader_builds_the_generic_paths_events_from_every_recorded_frame(data_dir, venue, path):
+    frames = ws_frames(data_dir / "exchange_messages" / path)
+    symbols = {f.payload.split('"stream":"', 1)[1].split("@", 1)[0] for f in frames if '"stream"' in f.payload}
+    parser = BinanceParser([market_from_symbol(s, venue) for s in symbols], venue)
+    read = 0
+    for f in frames:
+        for raw in (f.payload, f.payload.encode()):
+            events = parser._read(raw)
+            if events is not None:
+                assert events == parser._parse_generic(raw, f.received_ns), raw
+                read += 1
+            elif '"depthUpdate"' in f.payload or 'Trade"' in f.payload:
+                pytest.fail(f"not read: {raw!r}")
+    assert read > 100
+
+
+@pytest.mark.parametrize("old, new", [
+    ('"s":"BNBBTC"', '"s":"DOGEBTC"'),  # not a market of the parser
+    ('"U":157', '"U":161'),  # U after u: the generic path names it
+    ('"E":1700000000123', '"E":9223372036855'),  # its ns would not fit int64
+    ('"E":1700000000123,', ''),  # no time
+])
+def test_the_reader_leaves_what_the_parser_must_decide(old, new):
+    parser = BinanceParser([market_from_symbol("bnbbtc")])
+    assert parser._read(DEPTH) is not None
+    raw = DEPTH.replace(old, new, 1)
+    assert raw != DEPTH and parser._read(raw) is None
+    assert parser.parse(raw) == parser._parse_generic(raw, 0)
