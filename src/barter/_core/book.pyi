@@ -144,3 +144,14 @@ class SequencedBookBase:
         """
     def _delta(self, delta: Any) -> DeltaResult: ...
     def _crossed(self, what: str) -> Exception: ...
+
+class BookManagerBase:
+    """The compiled hot path of ``barter.data.exchange.books.BookManager.process``: an update for a
+    market whose Binance book is in the id cache goes straight to its book; every other event, and
+    every error, goes to ``_process`` / ``_out_of_sync``."""
+    _by_id: dict[int, Any]
+    _update_type: type
+    def process(self, event: Any) -> list[Any]:
+        """``[event]`` while its book is valid (see ``BookManager``)."""
+    def _process(self, event: Any) -> list[Any]: ...
+    def _out_of_sync(self, market: Any, error: Any, event: Any) -> list[Any]: ...

@@ -49,7 +49,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from barter.errors import DataError
+from barter.errors import BookOutOfSync, DataError
 
 BookSide = IntEnum("BookSide", [("BID", BID), ("ASK", ASK)], module=__name__)
 BookSide.__doc__ = "A side of the book: BID (resting buy orders) = 0, ASK (resting sell orders) = 1."
@@ -61,6 +61,7 @@ DeltaResult = IntEnum("DeltaResult", [("APPLIED", 0), ("STALE", 1), ("BUFFERED",
 cdef object _VALID = BookStatus.VALID
 cdef object _APPLIED = DeltaResult.APPLIED
 cdef object _STALE = DeltaResult.STALE
+cdef object _BUFFERED = DeltaResult.BUFFERED
 
 
 # -- one side: sorted arrays of keys and sizes, best last ----------------------------------------
@@ -623,6 +624,9 @@ cdef class SequencedBookBase:
     def delta(self, delta):
         """Apply ``delta`` if it is next in sequence; drop it if stale; buffer it while INVALID
         (see ``barter.data.book.SequencedBook.delta``)."""
+        return self.fast_delta(delta)
+
+    cdef object fast_delta(self, object delta):
         cdef int64_t last, first_id, last_id, prev
         cdef bint stale, follows
         last_obj = delta.last_id
@@ -663,3 +667,27 @@ cdef bint _apply_float_rows(OrderBook book, object bids, object asks) except -1:
     _set_rows(book, BID, bids)
     _set_rows(book, ASK, asks)
     return 1
+
+
+cdef class BookManagerBase:
+    """The compiled hot path of ``barter.data.exchange.books.BookManager.process``: an update (of
+    type ``_update_type``) for a market whose Binance book is in the id cache (``_by_id``: id ->
+    (market, entry, SequencedBookBase or None)) goes straight to its book's delta; every other
+    event, and every error, goes to the Python ``_process`` / ``_out_of_sync``."""
+
+    cdef public dict _by_id
+    cdef public object _update_type
+
+    def process(self, event):
+        """``[event]`` while its book is valid (see ``BookManager``)."""
+        kind = event.kind
+        if type(kind) is self._update_type:
+            market = event.market
+            cached = self._by_id.get(id(market))
+            if cached is not None and (<tuple> cached)[0] is market and (<tuple> cached)[2] is not None:
+                try:
+                    result = (<SequencedBookBase> (<tuple> cached)[2]).fast_delta(kind)
+                except BookOutOfSync as e:
+                    return self._out_of_sync(market, e, event)
+                return [event] if result is not _BUFFERED else []  # BUFFERED: the book is INVALID
+        return self._process(event)

@@ -1,6 +1,7 @@
 """``SequencedBook.delta`` (compiled, ``barter._core.book.SequencedBookBase``) against the rules
 stated in Python (``SequencedBook._delta``): the same results, errors and state for any sequence of
-snapshots and deltas, on both Binance rule sets."""
+snapshots and deltas, on both Binance rule sets; and ``BookManager.process``'s compiled path for
+Binance updates against its Python path."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from barter.data.book import ASK, BID, BookDelta, BookSnapshot, DeltaResult, SequencedBook
+from barter.data.exchange import BINANCE_FUTURES_USD, BINANCE_SPOT, OrderBookL2Update
+from barter.data.exchange.binance import market_from_symbol
+from barter.data.exchange.books import BookManager
+from barter.data.exchange.events import OrderBookL2Snapshot, market_event
 from barter.errors import BookOutOfSync, CrossedBook, SequenceGap
 
 
@@ -122,3 +127,40 @@ def test_the_rules_documented_cases_on_the_compiled_path():
     with pytest.raises(CrossedBook, match="delta 2..2 crossed"):
         crossing.delta(_update(2, 2, bids=((102.0, 1.0),)))
     assert not crossing.is_valid and crossing.applied == 1 and crossing.last_update_id == 2
+
+
+class PythonBookManager(BookManager):
+    """Every event through the Python path of ``process``."""
+
+    process = BookManager._process
+
+
+def _events(market, ops):
+    """The ops as a feed's events: tuples of float levels; ids the parsers never give are left out."""
+    out = []
+    for op, arg in ops:
+        if op == "snapshot":
+            kind = OrderBookL2Snapshot(arg.last_update_id, tuple(map(tuple, arg.bids.tolist())),
+                                       tuple(map(tuple, arg.asks.tolist())))
+        elif isinstance(arg, Update) and type(arg.first_id) is int and arg.first_id < 2 ** 62:
+            kind = OrderBookL2Update(arg.first_id, arg.last_id, arg.prev_last_id, arg.bids, arg.asks)
+        else:
+            continue
+        out.append(market_event(len(out), market, kind))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(venue=st.sampled_from([BINANCE_SPOT, BINANCE_FUTURES_USD]), start=st.integers(0, 50), ops=_ops())
+def test_the_managers_compiled_path_equals_its_python_path(venue, start, ops):
+    market = market_from_symbol("btcusdt", venue)
+    snapshot = market_event(0, market, OrderBookL2Snapshot(start, ((99.0, 1.0),), ((101.0, 1.0),)))
+    managers = BookManager(), PythonBookManager()
+    for manager in managers:
+        manager.add(market)
+    for event in [snapshot] + _events(market, ops):
+        outputs = [m.process(event) for m in managers]
+        assert outputs[0] == outputs[1], event
+        assert managers[0].pending_resyncs == managers[1].pending_resyncs
+        assert managers[0].counters(market) == managers[1].counters(market)
+        assert _state(managers[0]._books[market].seq) == _state(managers[1]._books[market].seq)

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Callable, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
+from barter._core.book import BookManagerBase
 from barter.data.book import ASK, BID, BookStatus, DeltaResult, OrderBook, SequencedBook
 from barter.data.event import MarketEvent
 from barter.data.exchange.checksum import TextCache, kraken_checksum, okx_checksum
@@ -42,7 +43,6 @@ _RULES_OF_EXCHANGE = {"binance": "binance_spot", "binance_futures_usd": "binance
 _VALID = BookStatus.VALID
 _BUFFERED = DeltaResult.BUFFERED
 _L2_KINDS = (OrderBookL2Snapshot, OrderBookL2Update)
-_UPDATE = OrderBookL2Update
 
 
 class ChecksumMismatch(BookOutOfSync):
@@ -210,7 +210,7 @@ class _BinanceBook:
 AnyBook = Union[StreamBook, _BinanceBook]
 
 
-class BookManager:
+class BookManager(BookManagerBase):
     """The L2 books of many markets, each with its exchange's rules, publishing their integrity.
 
     ``process(event)`` takes every market event: L2 snapshots and updates go to their market's
@@ -220,10 +220,11 @@ class BookManager:
 
     def __init__(self) -> None:
         self._books: dict[Market, AnyBook] = {}
-        # id(market) -> (market, book, its SequencedBook's delta for Binance): a parser hands out the
+        # id(market) -> (market, book, its SequencedBook for Binance): a parser hands out the
         # same Market objects, and hashing a Market runs three generated __hash__ methods. The
         # market is kept so its id stays its own.
-        self._by_id: dict[int, tuple[Market, AnyBook, Optional[Callable[[OrderBookL2Update], DeltaResult]]]] = {}
+        self._by_id: dict[int, tuple[Market, AnyBook, Optional[SequencedBook]]] = {}
+        self._update_type = OrderBookL2Update
         self.pending_resyncs: dict[Market, str] = {}
 
     def add(self, market: Market, rules: Optional[str] = None) -> None:
@@ -253,16 +254,12 @@ class BookManager:
     def counters(self, market: Market) -> BookCounters:
         return self._entry(market).counters
 
-    def process(self, event: MarketEvent) -> list[Union[MarketEvent, BookStatusEvent]]:
+    # process(event): compiled (BookManagerBase) for an update to a Binance book in the id cache;
+    # every other event comes here.
+
+    def _process(self, event: MarketEvent) -> list[Union[MarketEvent, BookStatusEvent]]:
         kind, market = event.kind, event.market
-        if type(kind) is _UPDATE:  # the usual event: for a Binance book, one compiled delta call
-            cached = self._by_id.get(id(market))  # as in _lookup, without its call
-            if cached is not None and cached[0] is market and cached[2] is not None:
-                try:
-                    return [event] if cached[2](kind) is not _BUFFERED else []  # BUFFERED: INVALID
-                except BookOutOfSync as e:
-                    return self._out_of_sync(market, e, event)
-        elif not isinstance(kind, _L2_KINDS):
+        if not isinstance(kind, _L2_KINDS):
             return [event]
         entry = self._lookup(market)
         if entry is None:
@@ -309,9 +306,9 @@ class BookManager:
         if entry is not None:
             if len(self._by_id) > 4 * len(self._books) + 64:  # many distinct but equal Market objects
                 self._by_id.clear()
-            # A Binance book's updates go straight to its SequencedBook's (compiled) delta.
-            delta = entry.seq.delta if isinstance(entry, _BinanceBook) else None
-            self._by_id[id(market)] = (market, entry, delta)
+            # A Binance book's updates go straight to its (compiled) SequencedBook.
+            seq = entry.seq if isinstance(entry, _BinanceBook) else None
+            self._by_id[id(market)] = (market, entry, seq)
         return entry
 
     def _entry(self, market: Market) -> AnyBook:
