@@ -39,11 +39,6 @@ cdef double* _POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1
 NONE = -1  # an absent optional id or time, as in ``_binance_typed``
 
 
-cdef struct Cursor:
-    const char* p
-    const char* end
-
-
 cdef struct Levels:
     # Rows read from one "b" or "a" array: price, size pairs, kept across frames.
     double* rows
@@ -434,9 +429,6 @@ cdef int64_t MAX_MS = 9223372036854  # (2**63 - 1) // 10**6: the last ms whose n
 cdef class BinanceReader:
     """Depth diffs and trades of ``markets`` (symbol -> Market) straight to their events, in one call:
     what ``BinanceParser``'s typed path builds from msgspec's decoding, with its constructors."""
-
-    cdef dict markets
-    cdef object new_event, new_trade, new_l2, buy, sell
 
     def __init__(self, dict markets, new_event, new_trade, new_l2, buy, sell):
         self.markets = markets
