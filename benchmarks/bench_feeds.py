@@ -28,12 +28,16 @@ cryptofeed is imported from the environment, or from ``--cryptofeed-path`` (a ``
 --target`` directory, appended to ``sys.path`` so barter's own dependencies win); where it cannot be
 imported its cases print the reason instead of a figure.
 
-Each case: one warm-up pass, then ``--repeat`` timed runs with ``perf_counter_ns``; the best counts.
-Targets per core (issue 8): >= 700,000 trades/s and >= 300,000 depth updates/s applied to the book,
-measured where ``orjson-only`` gives ~1.3M/s; on a slower or busier machine compare the ratios to
-``orjson-only``. Peak RSS is the process's (``ru_maxrss``), so it only grows from case to case.
+Each case is built and warmed up once; then ``--repeat`` rounds each time every case once, in
+order, with ``perf_counter_ns``, and a case's best round counts. Interleaving gives every case the
+same spread of machine states (this VM's speed changes by up to 2x over minutes), so the ratios to
+``orjson-only`` hold even when the absolute figures move. Targets per core (issue 8): >= 700,000
+trades/s and >= 300,000 depth updates/s applied to the book, measured where ``orjson-only`` gives
+~1.3M/s; on a slower or busier machine compare the ratios to ``orjson-only``. Ratios to cryptofeed's
+cases are printed as well when they ran. Peak RSS is the process's (``ru_maxrss``), read after
+the last round.
 
-Usage: python benchmarks/bench_feeds.py [--n 200000] [--repeat 5] [--data ../shared/data]
+Usage: python benchmarks/bench_feeds.py [--n 200000] [--repeat 8] [--data ../shared/data]
                                         [--cryptofeed-path DIR] [--cases trades,loopback-e2e]
 """
 from __future__ import annotations
@@ -70,6 +74,9 @@ RECORDINGS = {
                 "binance_futures/cryptofeed/BINANCE_FUTURES.http.0.0"),
 }
 TARGETS = {"trades": 700_000, "depth-book": 300_000, "depth-manager": 300_000}
+# Our case -> cryptofeed's case doing the same work (its depth case keeps a book, as both of ours do).
+CRYPTOFEED_PAIRS = (("trades", "cryptofeed-trades"), ("depth-book", "cryptofeed-depth"),
+                    ("depth-manager", "cryptofeed-depth"))
 
 
 
@@ -403,7 +410,7 @@ def git_sha() -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=200_000)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=8, help="rounds; each times every case once")
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("BARTER_SHARED_DATA", ROOT.parent / "shared" / "data")))
     ap.add_argument("--cryptofeed-path", type=Path, help="a directory holding cryptofeed (pip install --target)")
     ap.add_argument("--cases", help=f"comma-separated cases to run (default: all of {', '.join(CASES)})")
@@ -416,21 +423,23 @@ def main() -> None:
     unknown = sorted(set(names) - set(CASES))
     if unknown:
         ap.error(f"unknown cases {unknown}; choose from {', '.join(CASES)}")
+    runs: dict[str, tuple[Callable[[], int], int]] = {}
     for name in names:
-        make = CASES[name]
         try:
-            run, frames = make(w, args.n)
+            runs[name] = CASES[name](w, args.n)
         except ImportError as e:
             print(f"{name}: not measured: cannot import cryptofeed ({e}); pip install cryptofeed, or give "
                   "--cryptofeed-path")
             continue
-        run()  # warm-up
-        best = min(_timed(run) for _ in range(args.repeat))
-        rows.append({"case": name, "frames": frames, "events_per_s": frames / (best / 1e9),
-                     "ns_per_event": best / frames, "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                     "target_per_s": TARGETS.get(name)})
+        runs[name][0]()  # warm-up
+    best = {name: min(times) for name, times in _rounds(runs, args.repeat).items()}
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for name, (_, frames) in runs.items():
+        rows.append({"case": name, "frames": frames, "events_per_s": frames / (best[name] / 1e9),
+                     "ns_per_event": best[name] / frames, "peak_rss_kib": rss, "target_per_s": TARGETS.get(name),
+                     "rounds": args.repeat})
         if name == "loopback-e2e":
-            rows[-1]["market_events_per_s"] = w["loopback_events"] / (best / 1e9)
+            rows[-1]["market_events_per_s"] = w["loopback_events"] / (best[name] / 1e9)
     for child in w.get("children", []):
         child.terminate()
     print(f"{'case':<18} {'frames':>9} {'frames/s':>12} {'ns/frame':>9} {'target/s':>10}")
@@ -439,10 +448,12 @@ def main() -> None:
         print(f"{r['case']:<18} {r['frames']:>9,} {r['events_per_s']:>12,.0f} {r['ns_per_event']:>9.0f} {target:>10}")
     meta = {"git_sha": git_sha(), "python": platform.python_version(), "orjson": version("orjson"),
             "msgspec": version("msgspec"), "websockets": version("websockets"), "numpy": version("numpy")}
-    base = next((r["events_per_s"] for r in rows if r["case"] == "orjson-only"), None)
-    if base:
-        print("frames/s as a fraction of orjson-only: " + ", ".join(
-            f"{r['case']} {r['events_per_s'] / base:.2f}" for r in rows if r["case"] != "orjson-only"))
+    speed = {r["case"]: r["events_per_s"] for r in rows}
+    _print_ratios(speed, "orjson-only", [r["case"] for r in rows if r["case"] != "orjson-only"])
+    vs_cryptofeed = [f"{ours} {speed[ours] / speed[theirs]:.1f}x" for ours, theirs in CRYPTOFEED_PAIRS
+                     if ours in speed and theirs in speed]
+    if vs_cryptofeed:
+        print("frames/s as a multiple of cryptofeed's same work: " + ", ".join(vs_cryptofeed))
     for r in rows:
         print(json.dumps({"bench": "feeds", **r, **meta}))
 
@@ -451,6 +462,21 @@ def _timed(run: Callable[[], int]) -> int:
     t0 = time.perf_counter_ns()
     run()
     return time.perf_counter_ns() - t0
+
+
+def _rounds(runs: dict[str, tuple[Callable[[], int], int]], repeat: int) -> dict[str, list[int]]:
+    """``repeat`` rounds, each timing every case once in order: ns per run, by case."""
+    times: dict[str, list[int]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, (run, _) in runs.items():
+            times[name].append(_timed(run))
+    return times
+
+
+def _print_ratios(speed: dict[str, float], base: str, cases: list[str]) -> None:
+    """Frames/s of ``cases`` as a fraction of ``base``'s, if it ran."""
+    if base in speed and cases:
+        print(f"frames/s as a fraction of {base}: " + ", ".join(f"{c} {speed[c] / speed[base]:.2f}" for c in cases))
 
 
 if __name__ == "__main__":

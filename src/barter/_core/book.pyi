@@ -1,5 +1,5 @@
 from enum import IntEnum
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -8,6 +8,17 @@ class BookSide(IntEnum):
     """A side of the book: BID (resting buy orders) = 0, ASK (resting sell orders) = 1."""
     BID = 0
     ASK = 1
+
+class BookStatus(IntEnum):
+    """A sequenced book's integrity (re-exported by ``barter.data.book``)."""
+    VALID = 0
+    INVALID = 1
+
+class DeltaResult(IntEnum):
+    """What became of a delta (re-exported by ``barter.data.book``)."""
+    APPLIED = 0
+    STALE = 1
+    BUFFERED = 2
 
 class OrderBook:
     """An L2 order book for one instrument: price levels per side, a snapshot then deltas.
@@ -111,3 +122,36 @@ class OrderBook:
         """
     def cumulative_size(self, side: int, price: float) -> float:
         """Total size at ``price`` or better on ``side`` (bids >= price, asks <= price)."""
+
+class SequencedBookBase:
+    """The compiled hot path of ``barter.data.book.SequencedBook``: a delta to a VALID book with
+    plain int ids is checked, and applied when it follows; every other case goes to ``_delta``."""
+    book: OrderBook
+    status: BookStatus
+    last_update_id: Optional[int]
+    applied: int
+    stale: int
+    _first: bool
+    _spot: bool
+    def delta(self, delta: Any) -> DeltaResult:
+        """Apply ``delta`` if it is next in sequence; drop it if stale; buffer it while INVALID.
+
+        ``delta`` is a ``BookDelta`` or anything with its attributes, such as a feed's
+        ``OrderBookL2Update`` (its levels are checked by ``OrderBook.apply_delta``).
+
+        Raises ``SequenceGap`` (the delta does not follow; it is buffered) or ``CrossedBook`` (it
+        was applied and crossed the book); either leaves the book INVALID.
+        """
+    def _delta(self, delta: Any) -> DeltaResult: ...
+    def _crossed(self, what: str) -> Exception: ...
+
+class BookManagerBase:
+    """The compiled hot path of ``barter.data.exchange.books.BookManager.process``: an update for a
+    market whose Binance book is in the id cache goes straight to its book; every other event, and
+    every error, goes to ``_process`` / ``_out_of_sync``."""
+    _by_id: dict[int, Any]
+    _update_type: type
+    def process(self, event: Any) -> list[Any]:
+        """``[event]`` while its book is valid (see ``BookManager``)."""
+    def _process(self, event: Any) -> list[Any]: ...
+    def _out_of_sync(self, market: Any, error: Any, event: Any) -> list[Any]: ...

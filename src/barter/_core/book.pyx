@@ -43,16 +43,25 @@ from libc.stdint cimport int8_t, int64_t
 from libc.stdlib cimport free, malloc, qsort, realloc
 from libc.string cimport memmove, memset
 from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.long cimport PyLong_AsLongLongAndOverflow
 
 from enum import IntEnum
 
 import numpy as np
 
-from barter.errors import DataError
+from barter.errors import BookOutOfSync, DataError
 
 BookSide = IntEnum("BookSide", [("BID", BID), ("ASK", ASK)], module=__name__)
 BookSide.__doc__ = "A side of the book: BID (resting buy orders) = 0, ASK (resting sell orders) = 1."
 _SIDE_NAMES = ("bid", "ask")
+# A sequenced book's integrity and what became of a delta; defined here for ``SequencedBookBase``,
+# documented and re-exported by ``barter.data.book``.
+BookStatus = IntEnum("BookStatus", [("VALID", 0), ("INVALID", 1)], module="barter.data.book")
+DeltaResult = IntEnum("DeltaResult", [("APPLIED", 0), ("STALE", 1), ("BUFFERED", 2)], module="barter.data.book")
+cdef object _VALID = BookStatus.VALID
+cdef object _APPLIED = DeltaResult.APPLIED
+cdef object _STALE = DeltaResult.STALE
+cdef object _BUFFERED = DeltaResult.BUFFERED
 
 
 # -- one side: sorted arrays of keys and sizes, best last ----------------------------------------
@@ -583,3 +592,102 @@ cdef double* _output(double[::1] out, Py_ssize_t n, str name) except NULL:
     if out.shape[0] < n:
         raise ValueError(f"{name} must hold {n} values, holds {out.shape[0]}")
     return &out[0]
+
+
+# -- Binance sequencing ----------------------------------------------------------------------------
+
+cdef bint _as_id(object value, int64_t* out) except -1:
+    """An exact int in (-2**62, 2**62) (so ``last + 1`` cannot overflow) into ``out``; else 0."""
+    cdef int overflow = 0
+    if type(value) is not int:
+        return 0
+    cdef long long v = PyLong_AsLongLongAndOverflow(value, &overflow)
+    if overflow or not -(1LL << 62) < v < (1LL << 62):
+        return 0
+    out[0] = v
+    return 1
+
+
+cdef class SequencedBookBase:
+    """The compiled hot path of ``barter.data.book.SequencedBook``, which holds the rules (its
+    module docstring) and their Python statement, ``_delta``. Here a delta to a VALID book, with
+    ids that are plain ints, is checked and, when it follows, applied, its levels going straight to
+    the book when they are tuples of float tuples (as the feed parsers give them). Everything else
+    (an INVALID book, a gap, a crossing, other id or level types) goes to ``_delta``, so the two
+    give the same results, errors and state."""
+
+    cdef public OrderBook book
+    cdef public object status, last_update_id
+    cdef public bint _first, _spot
+    cdef public int64_t applied, stale
+
+    def delta(self, delta):
+        """Apply ``delta`` if it is next in sequence; drop it if stale; buffer it while INVALID
+        (see ``barter.data.book.SequencedBook.delta``)."""
+        return self.fast_delta(delta)
+
+    cdef object fast_delta(self, object delta):
+        cdef int64_t last, first_id, last_id, prev
+        cdef bint stale, follows
+        last_obj = delta.last_id
+        if not (self.status is _VALID and _as_id(self.last_update_id, &last) and _as_id(delta.first_id, &first_id)
+                and _as_id(last_obj, &last_id)):
+            return self._delta(delta)
+        if self._spot:
+            stale = last_id <= last
+            follows = first_id <= last + 1 <= last_id if self._first else first_id == last + 1
+        else:
+            stale = last_id < last
+            if self._first:
+                follows = first_id <= last <= last_id
+            else:  # pu == last; a pu that is None never equals it, another type goes to _delta
+                prev_obj = delta.prev_last_id
+                if prev_obj is not None and not _as_id(prev_obj, &prev):
+                    return self._delta(delta)
+                follows = prev_obj is not None and prev == last
+        if stale:
+            self.stale += 1
+            return _STALE
+        if not follows:
+            return self._delta(delta)  # the gap: counted, the book invalidated, the delta kept, raised
+        if not _apply_float_rows(self.book, delta.bids, delta.asks):
+            return self._delta(delta)  # NumPy or other levels: checked and applied there
+        self.last_update_id = last_obj
+        self._first = False
+        self.applied += 1
+        if self.book.crossed():
+            raise self._crossed(f"delta {delta.first_id}..{last_obj}")
+        return _APPLIED
+
+
+cdef bint _apply_float_rows(OrderBook book, object bids, object asks) except -1:
+    """Apply both sides if they are rows ``_float_rows`` accepts (nothing is changed otherwise)."""
+    if not (_float_rows(bids) and _float_rows(asks)):
+        return 0
+    _set_rows(book, BID, bids)
+    _set_rows(book, ASK, asks)
+    return 1
+
+
+cdef class BookManagerBase:
+    """The compiled hot path of ``barter.data.exchange.books.BookManager.process``: an update (of
+    type ``_update_type``) for a market whose Binance book is in the id cache (``_by_id``: id ->
+    (market, entry, SequencedBookBase or None)) goes straight to its book's delta; every other
+    event, and every error, goes to the Python ``_process`` / ``_out_of_sync``."""
+
+    cdef public dict _by_id
+    cdef public object _update_type
+
+    def process(self, event):
+        """``[event]`` while its book is valid (see ``BookManager``)."""
+        kind = event.kind
+        if type(kind) is self._update_type:
+            market = event.market
+            cached = self._by_id.get(id(market))
+            if cached is not None and (<tuple> cached)[0] is market and (<tuple> cached)[2] is not None:
+                try:
+                    result = (<SequencedBookBase> (<tuple> cached)[2]).fast_delta(kind)
+                except BookOutOfSync as e:
+                    return self._out_of_sync(market, e, event)
+                return [event] if result is not _BUFFERED else []  # BUFFERED: the book is INVALID
+        return self._process(event)

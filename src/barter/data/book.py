@@ -19,13 +19,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any, Literal, Mapping, Optional, Protocol, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
 
-from barter._core.book import BookSide, OrderBook
+from barter._core.book import BookSide, BookStatus, DeltaResult, OrderBook, SequencedBookBase
 from barter.errors import BookOutOfSync, ConfigError, CrossedBook, DataError, SequenceGap
 
 BID, ASK = BookSide.BID, BookSide.ASK
@@ -34,17 +33,13 @@ __all__ = ["ASK", "BID", "BookDelta", "BookSide", "BookSnapshot", "BookStatus", 
            "OrderBook", "SequencedBook", "SnapshotLike"]
 
 
-class BookStatus(IntEnum):
-    VALID = 0    # the book follows the exchange's
-    INVALID = 1  # it needs a new snapshot: none yet, a sequence gap, or a crossed book
-
-
-class DeltaResult(IntEnum):
-    APPLIED = 0
-    STALE = 1     # the snapshot already holds it: dropped
-    BUFFERED = 2  # the book is INVALID: kept for the next snapshot to replay
-
-
+# BookStatus (compiled with the book's sequencing hot path):
+#   VALID = 0    the book follows the exchange's
+#   INVALID = 1  it needs a new snapshot: none yet, a sequence gap, or a crossed book
+# DeltaResult:
+#   APPLIED = 0
+#   STALE = 1     the snapshot already holds it: dropped
+#   BUFFERED = 2  the book is INVALID: kept for the next snapshot to replay
 _INVALID = BookStatus.INVALID
 _APPLIED, _STALE, _BUFFERED = DeltaResult.APPLIED, DeltaResult.STALE, DeltaResult.BUFFERED
 
@@ -156,8 +151,11 @@ class SnapshotLike(Protocol):
     def asks(self) -> Union[npt.NDArray[np.float64], Sequence[tuple[float, float]]]: ...
 
 
-class SequencedBook:
+class SequencedBook(SequencedBookBase):
     """An ``OrderBook`` fed by snapshots and sequenced deltas, with Binance's rules.
+
+    ``delta`` is compiled (``barter._core.book.SequencedBookBase``) for the usual case, a delta
+    that follows or is stale; ``_delta`` states the rules in Python and takes every other case.
 
     Parameters
     ----------
@@ -226,8 +224,9 @@ class SequencedBook:
         if error is not None:
             raise error
 
-    def delta(self, delta: DeltaLike) -> DeltaResult:
-        """Apply ``delta`` if it is next in sequence; drop it if stale; buffer it while INVALID.
+    def _delta(self, delta: DeltaLike) -> DeltaResult:
+        """``delta``'s rules in Python (the compiled ``delta`` does the same for the usual case):
+        apply ``delta`` if it is next in sequence; drop it if stale; buffer it while INVALID.
 
         ``delta`` is a ``BookDelta`` or anything with its attributes, such as a feed's
         ``OrderBookL2Update`` (its levels are checked by ``OrderBook.apply_delta``).

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Literal, Mapping, Optional, Union
 import msgspec
 import orjson
 
+from barter._core import jsonscan
 from barter.data.event import Candle, MarketEvent, Trade
 from barter.data.exchange import _binance_typed as typed
 from barter.data.exchange.events import (FeedError, Level, Liquidation, OrderBookL1, OrderBookL2Snapshot,
@@ -42,6 +43,7 @@ _MS = 1_000_000  # ns per ms
 _BUY, _SELL = Side.BUY, Side.SELL
 _NONE = typed.NONE
 _decode_trade, _decode_depth, _decode_book_ticker = typed.TRADE.decode, typed.DEPTH.decode, typed.BOOK_TICKER.decode
+_scan_trade, _scan_depth = jsonscan.trade, jsonscan.depth_update
 _STREAM = len('{"stream":"')  # where a combined-stream frame's stream name starts
 _AT_BYTE = ord("@")  # a bytes frame's items are ints
 # The typed path builds its events without the dataclasses' generated __init__ (compiled, see slots_constructor).
@@ -308,6 +310,8 @@ class BinanceParser:
                                   f"{venue.exchange!r}, kind {venue.instrument_kind})")
             self.markets[binance_symbol(market)] = market
         self.frames = self.errors = self.ignored = 0
+        # Depth diffs and market trades in Binance's plain form: read and built in one compiled call.
+        self._read = jsonscan.BinanceReader(self.markets, _new_event, _new_trade, _new_l2, _BUY, _SELL).read
         self._handlers: dict[str, Callable[[dict[str, Any], int], list[ParsedEvent]]] = {
             "trade": self._trade, "aggTrade": self._trade, "depthUpdate": self._depth,
             "bookTicker": self._book_ticker, "kline": self._kline, "forceOrder": self._liquidation}
@@ -324,6 +328,9 @@ class BinanceParser:
     def parse(self, raw: Union[str, bytes], received_ns: int = 0) -> list[ParsedEvent]:
         """The events in one frame (usually one; none for answers and skipped frames)."""
         self.frames += 1
+        events = self._read(raw)
+        if events is not None:
+            return events
         # A combined-stream frame starts '{"stream":"<symbol>@<channel>'. Any other frame, or one
         # for another symbol, has no "@" where a known symbol would end it, or fails the typed
         # decoder, and takes the generic path: the dispatch only chooses what to try first.
@@ -388,20 +395,34 @@ class BinanceParser:
 
     # -- typed decoding: None where the generic path must decide (it skips, or names the fault) --
 
+    # The compiled readers (``_core.jsonscan``) take the plain frames Binance sends and give what
+    # msgspec would; any other frame (None) is decoded by msgspec.
+
     def _typed_trade(self, raw: Union[str, bytes], received_ns: int) -> Optional[list[ParsedEvent]]:
-        d = _decode_trade(raw).data
-        market = self.markets.get(d.s)
-        if market is None or d.X != "MARKET":
+        fields = _scan_trade(raw)
+        if fields is None:
+            d = _decode_trade(raw).data
+            if d.X != "MARKET":
+                return None
+            fields = d.s, d.p, d.q, d.T, d.m
+        symbol, price, qty, time_ms, maker = fields
+        market = self.markets.get(symbol)
+        if market is None:
             return None
-        return [_new_event(d.T * _MS, market, _new_trade(d.p, d.q, _SELL if d.m else _BUY))]
+        return [_new_event(time_ms * _MS, market, _new_trade(price, qty, _SELL if maker else _BUY))]
 
     def _typed_depth(self, raw: Union[str, bytes], received_ns: int) -> Optional[list[ParsedEvent]]:
-        d = _decode_depth(raw).data
-        market = self.markets.get(d.s)
-        time_ms = d.T if d.T != _NONE else d.E
-        if market is None or time_ms == _NONE or d.U > d.u:
+        fields = _scan_depth(raw)
+        if fields is None:
+            d = _decode_depth(raw).data
+            fields = d.s, d.U, d.u, d.E, d.T, d.pu, d.b, d.a
+        symbol, first, last, event_ms, time_ms, prev, bids, asks = fields
+        market = self.markets.get(symbol)
+        if time_ms == _NONE:
+            time_ms = event_ms
+        if market is None or time_ms == _NONE or first > last:
             return None
-        update = _new_l2(d.U, d.u, None if d.pu == _NONE else d.pu, d.b, d.a, None)
+        update = _new_l2(first, last, None if prev == _NONE else prev, bids, asks, None)
         return [_new_event(time_ms * _MS, market, update)]
 
     def _typed_book_ticker(self, raw: Union[str, bytes], received_ns: int) -> Optional[list[ParsedEvent]]:

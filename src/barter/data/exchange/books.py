@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Optional, Sequence, Union
 
+from barter._core.book import BookManagerBase
 from barter.data.book import ASK, BID, BookStatus, DeltaResult, OrderBook, SequencedBook
 from barter.data.event import MarketEvent
 from barter.data.exchange.checksum import TextCache, kraken_checksum, okx_checksum
@@ -209,7 +210,7 @@ class _BinanceBook:
 AnyBook = Union[StreamBook, _BinanceBook]
 
 
-class BookManager:
+class BookManager(BookManagerBase):
     """The L2 books of many markets, each with its exchange's rules, publishing their integrity.
 
     ``process(event)`` takes every market event: L2 snapshots and updates go to their market's
@@ -219,9 +220,11 @@ class BookManager:
 
     def __init__(self) -> None:
         self._books: dict[Market, AnyBook] = {}
-        # id(market) -> (market, book): a parser hands out the same Market objects, and hashing a
-        # Market runs three generated __hash__ methods. The market is kept so its id stays its own.
-        self._by_id: dict[int, tuple[Market, AnyBook]] = {}
+        # id(market) -> (market, book, its SequencedBook for Binance): a parser hands out the
+        # same Market objects, and hashing a Market runs three generated __hash__ methods. The
+        # market is kept so its id stays its own.
+        self._by_id: dict[int, tuple[Market, AnyBook, Optional[SequencedBook]]] = {}
+        self._update_type = OrderBookL2Update
         self.pending_resyncs: dict[Market, str] = {}
 
     def add(self, market: Market, rules: Optional[str] = None) -> None:
@@ -251,12 +254,14 @@ class BookManager:
     def counters(self, market: Market) -> BookCounters:
         return self._entry(market).counters
 
-    def process(self, event: MarketEvent) -> list[Union[MarketEvent, BookStatusEvent]]:
+    # process(event): compiled (BookManagerBase) for an update to a Binance book in the id cache;
+    # every other event comes here.
+
+    def _process(self, event: MarketEvent) -> list[Union[MarketEvent, BookStatusEvent]]:
         kind, market = event.kind, event.market
         if not isinstance(kind, _L2_KINDS):
             return [event]
-        cached = self._by_id.get(id(market))  # as in _lookup, without its call for the usual case
-        entry = cached[1] if cached is not None and cached[0] is market else self._lookup(market)
+        entry = self._lookup(market)
         if entry is None:
             return [event]
         was_valid = True  # an update is applied only to a valid book (else it returns False)
@@ -267,13 +272,16 @@ class BookManager:
             elif not entry.update(kind):
                 return []
         except BookOutOfSync as e:
-            self.pending_resyncs[market] = str(e)
-            return [BookStatusEvent(market, BookState.INVALID, str(e), event.exchange_time_ns)]
+            return self._out_of_sync(market, e, event)
         if was_valid:
             return [event]
         self.pending_resyncs.pop(market, None)
         entry.counters.resyncs += 1
         return [BookStatusEvent(market, BookState.RESYNCED, "", event.exchange_time_ns), event]
+
+    def _out_of_sync(self, market: Market, error: BookOutOfSync, event: MarketEvent) -> list[BookStatusEvent]:
+        self.pending_resyncs[market] = str(error)
+        return [BookStatusEvent(market, BookState.INVALID, str(error), event.exchange_time_ns)]
 
     def invalidate(self, exchange: str, reason: str, time_ns: int) -> list[BookStatusEvent]:
         """Mark every valid book of ``exchange`` INVALID (e.g. its connection dropped)."""
@@ -298,7 +306,9 @@ class BookManager:
         if entry is not None:
             if len(self._by_id) > 4 * len(self._books) + 64:  # many distinct but equal Market objects
                 self._by_id.clear()
-            self._by_id[id(market)] = (market, entry)
+            # A Binance book's updates go straight to its (compiled) SequencedBook.
+            seq = entry.seq if isinstance(entry, _BinanceBook) else None
+            self._by_id[id(market)] = (market, entry, seq)
         return entry
 
     def _entry(self, market: Market) -> AnyBook:
