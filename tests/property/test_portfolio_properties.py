@@ -38,7 +38,7 @@ MINUTE = 60 * 10**9
 MARKETS = [
     Market("binance", ("btc", "usdt", InstrumentKind.SPOT)),
     Market("binance", ("eth", "usdt", InstrumentKind.SPOT)),
-    Market("kraken", ("sol", "usd", InstrumentKind.PERPETUAL)),
+    Market("kraken", ("sol", "usdt", InstrumentKind.PERPETUAL)),  # one quote currency: the portfolio adds PnL as one
 ]
 REL = 1e-9
 
