@@ -17,7 +17,10 @@ cdef inline int _check(double x) except -1:
     return 0
 
 
-cdef inline int _check_period(int period) except -1:
+cdef inline int _check_period(object period) except -1:
+    """An int (a NumPy integer too) >= 1: a float or a bool would be truncated silently."""
+    if isinstance(period, bool) or not isinstance(period, (int, np.integer)):
+        raise TypeError(f"period must be an int, was {period!r}")
     if period < 1:
         raise ValueError(f"period must be >= 1, was {period!r}")
     return 0
@@ -27,7 +30,7 @@ cdef inline int _check_period(int period) except -1:
 cdef class EMA:
     """Exponential moving average, k = 2 / (period + 1), seeded by the first input (ta 0.5)."""
 
-    def __init__(self, int period):
+    def __init__(self, period):
         _check_period(period)
         self.period = period
         self.k = 2.0 / (period + 1.0)
@@ -55,7 +58,7 @@ cdef class SMA:
     not accumulate over long series.
     """
 
-    def __init__(self, int period):
+    def __init__(self, period):
         _check_period(period)
         self.period = period
         self.window = np.zeros(period)
@@ -90,7 +93,7 @@ cdef class RSI:
     k = 2 / (period + 1) seeded by its first input; RSI = 100 * gain / (gain + loss).
     """
 
-    def __init__(self, int period=14):
+    def __init__(self, period=14):
         _check_period(period)
         self.period = period
         self.k = 2.0 / (period + 1.0)
@@ -124,7 +127,7 @@ cdef class WilderRSI:
     (alpha = 1 / period). RSI = 100 when the average loss is 0 (and 50 when both are 0).
     """
 
-    def __init__(self, int period=14):
+    def __init__(self, period=14):
         _check_period(period)
         self.period = period
         self.count = 0

@@ -137,6 +137,18 @@ def test_period_below_one_raises(cls, period):
         cls(period)
 
 
+@pytest.mark.parametrize("cls", [RSI, WilderRSI, EMA, SMA], ids=IDS)
+@pytest.mark.parametrize("period", [14.5, 14.0, True, "14", None])
+def test_a_period_that_is_not_an_int_raises(cls, period):
+    with pytest.raises(TypeError, match="period must be an int"):  # it was truncated: RSI(14.5) was RSI(14)
+        cls(period)
+
+
+@pytest.mark.parametrize("cls", [RSI, WilderRSI, EMA, SMA], ids=IDS)
+def test_a_numpy_integer_period_is_an_int(cls):
+    assert cls(np.int64(5)).period == cls(5).period == 5
+
+
 @pytest.mark.parametrize(("cls", "reference"), INDICATORS, ids=IDS)
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 @pytest.mark.parametrize("at", [0, 3])
