@@ -60,7 +60,8 @@ def _fields(value: Any, cls: type) -> dict[str, Any]:
 
 
 def encode(value: Any) -> Any:
-    """A JSON-ready form of an event (or any value inside one)."""
+    """A JSON-ready form of an event (or any value inside one); read it, do not change it: a
+    market's form is made once and shared by every event of that market."""
     cls = type(value)
     if cls in _SCALARS:
         return value
