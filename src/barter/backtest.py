@@ -135,7 +135,9 @@ class BacktestResult:
 
     @property
     def equity(self) -> pd.Series:
-        """Portfolio equity (quote currency) after each event, indexed by UTC time."""
+        """Portfolio equity (quote currency) indexed by UTC time: one point per time, the equity
+        after the last event at that time, as the equity statistics see it (``engine.equity`` has
+        a point per event, and at a time several markets share it holds states only partly marked)."""
         import pandas as pd
 
         equity, time_ns = self.engine.equity, self.engine.time_ns
@@ -143,7 +145,9 @@ class BacktestResult:
             raise ConfigError("equity was not recorded (record_equity=False)")
         if equity is None or time_ns is None:
             raise ConfigError("the engine has no equity curve: it has not run")
-        return pd.Series(equity, index=_utc(time_ns), name="equity")
+        equity, time_ns = np.asarray(equity), np.asarray(time_ns)
+        last = np.append(time_ns[1:] != time_ns[:-1], True)[:len(time_ns)]  # last event of each time
+        return pd.Series(equity[last], index=_utc(time_ns[last]), name="equity")
 
     def _market_ids(self) -> list[str]:
         return [m.market_id for m in self.portfolio.markets]

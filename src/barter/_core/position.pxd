@@ -1,7 +1,7 @@
 cimport cython
 from libc.stdint cimport INT64_MIN, int32_t, int64_t, uint8_t
 
-from barter._core.stats cimport EquityCurve, TradeSummary, equity_catch_up, equity_push
+from barter._core.stats cimport CurveFeed, EquityCurve, TradeSummary, feed_event
 
 
 cdef enum:
@@ -94,8 +94,8 @@ cdef class PortfolioCore:
     cdef int64_t* first_ns         # first and latest event time per market
     cdef int64_t* last_ns
     cdef int64_t total_first_ns, total_last_ns
-    cdef int64_t* flat_ns          # latest event not fed to a curve because its equity was unchanged
-    cdef int64_t total_flat_ns
+    cdef CurveFeed* feeds           # per market: what its curve has not been given yet
+    cdef CurveFeed total_feed
     cdef readonly int32_t n_open
     cdef double unrealised          # Σ unrealised PnL of open positions, kept as they are marked
     cdef bint one_curve             # one market whose equity curve is the portfolio's
@@ -130,7 +130,7 @@ cdef class PortfolioCore:
     cdef int _exit(self, int32_t mid, const Fill* f) except -1 nogil
     cdef int _check_mid(self, int32_t mid) except -1
     cdef void _resum(self) noexcept nogil
-    cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve, int64_t flat_ns,
+    cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve, const CurveFeed* feed,
                           int64_t first_ns, int64_t last_ns, int32_t lo, int32_t hi)
 
 
@@ -145,15 +145,12 @@ cdef inline void portfolio_mark(PortfolioCore pf, int32_t mid, double price, int
 
 
 cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, bint filled) noexcept nogil:
-    """After each event: feed the equity curves and return the portfolio equity.
-
-    While a curve's equity cannot have changed (no position open, no fill: a partial exit is a fill
-    and leaves the position open) the event's time is only
-    remembered: the next update (or a read) first applies that latest unchanged point, which leaves
-    the same state as feeding every one of them, for the cost of a store per event.
-    """
+    """After each event: feed the equity curves (``feed_event``) and return the portfolio equity.
+    Only a fill or a mark of an open position moves a curve (a partial exit is a fill and leaves
+    the position open); the market's curve and the total move together."""
     cdef Position* p = &pf.positions[mid]
-    cdef double equity
+    cdef bint moved = p.is_open or filled
+    cdef double equity = pf.bal.total + pf.unrealised  # pf.equity(), without the method call
     if t < pf.first_ns[mid]:
         pf.first_ns[mid] = t
     if t < pf.total_first_ns:
@@ -161,21 +158,7 @@ cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, b
     pf.last_ns[mid] = t
     pf.total_last_ns = t
     if not pf.one_curve:
-        if p.is_open or filled:
-            if pf.flat_ns[mid] != INT64_MIN:
-                equity_catch_up(&pf.market_curves[mid], pf.flat_ns[mid])
-                pf.flat_ns[mid] = INT64_MIN
-            equity_push(&pf.market_curves[mid], t, pf.starting_equity + pf.realised[mid]
-                          + (p.unrealised_pnl if p.is_open else 0.0))
-        else:
-            pf.flat_ns[mid] = t
-    if not (p.is_open or filled):
-        # only a fill or a mark of an open position moves the total: this event's market had neither
-        pf.total_flat_ns = t
-        return pf.bal.total + pf.unrealised
-    equity = pf.bal.total + pf.unrealised  # pf.equity(), without the method call
-    if pf.total_flat_ns != INT64_MIN:
-        equity_catch_up(&pf.total_curve, pf.total_flat_ns)
-        pf.total_flat_ns = INT64_MIN
-    equity_push(&pf.total_curve, t, equity)
+        feed_event(&pf.market_curves[mid], &pf.feeds[mid], t, moved,
+                   pf.starting_equity + pf.realised[mid] + (p.unrealised_pnl if p.is_open else 0.0))
+    feed_event(&pf.total_curve, &pf.total_feed, t, moved, equity)
     return equity

@@ -13,7 +13,7 @@ from libc.math cimport floor, isfinite, isnan
 from libc.stdint cimport INT64_MAX, INT64_MIN, int32_t, int64_t, uint8_t
 from libc.stdlib cimport calloc, free, realloc
 
-from barter._core.stats cimport (EquityCurve, TradeSummary, equity_catch_up, equity_init, equity_state,
+from barter._core.stats cimport (CurveFeed, EquityCurve, TradeSummary, equity_init, equity_state, feed_flush, feed_init,
                                  trades_init,
                                  trades_state, trades_update)
 
@@ -111,13 +111,13 @@ cdef class PortfolioCore:
         self.realised = <double*> calloc(n_markets, sizeof(double))
         self.first_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
         self.last_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
-        self.flat_ns = <int64_t*> calloc(n_markets, sizeof(int64_t))
+        self.feeds = <CurveFeed*> calloc(n_markets, sizeof(CurveFeed))
         self.routed = <uint8_t*> calloc(n_markets, sizeof(uint8_t))
         self.in_flight = <uint8_t*> calloc(n_markets, sizeof(uint8_t))
         self.executions = [None] * n_markets
         if (self.positions == NULL or self.fee_rates == NULL or self.market_stats == NULL
                 or self.market_curves == NULL or self.realised == NULL or self.first_ns == NULL
-                or self.last_ns == NULL or self.flat_ns == NULL or self.routed == NULL
+                or self.last_ns == NULL or self.feeds == NULL or self.routed == NULL
                 or self.in_flight == NULL):
             raise MemoryError()
         for i in range(n_markets):
@@ -126,11 +126,11 @@ cdef class PortfolioCore:
             trades_init(&self.market_stats[i], starting_equity, risk_free_return)
             equity_init(&self.market_curves[i], starting_equity, risk_free_return)
             self.first_ns[i] = INT64_MAX
-            self.flat_ns[i] = INT64_MIN
+            feed_init(&self.feeds[i])
         trades_init(&self.total_stats, starting_equity, risk_free_return)
         equity_init(&self.total_curve, starting_equity, risk_free_return)
         self.total_first_ns = INT64_MAX
-        self.total_flat_ns = INT64_MIN
+        feed_init(&self.total_feed)
         self.starting_equity = starting_equity
         # starting equity + realised + unrealised of the only market is then the portfolio equity
         self.one_curve = n_markets == 1 and starting_cash == starting_equity
@@ -149,7 +149,7 @@ cdef class PortfolioCore:
         free(self.realised)
         free(self.first_ns)
         free(self.last_ns)
-        free(self.flat_ns)
+        free(self.feeds)
         free(self.routed)
         free(self.in_flight)
         free(self.fills)
@@ -476,21 +476,21 @@ cdef class PortfolioCore:
         self._check_mid(mid)
         if self.one_curve:
             return self.total_statistics()
-        return self._statistics(&self.market_stats[mid], &self.market_curves[mid], self.flat_ns[mid],
+        return self._statistics(&self.market_stats[mid], &self.market_curves[mid], &self.feeds[mid],
                                 self.first_ns[mid], self.last_ns[mid], mid, mid + 1)
 
     def total_statistics(self):
-        return self._statistics(&self.total_stats, &self.total_curve, self.total_flat_ns,
+        return self._statistics(&self.total_stats, &self.total_curve, &self.total_feed,
                                 self.total_first_ns, self.total_last_ns, 0, self.n_markets)
 
-    cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve, int64_t flat_ns,
+    cdef dict _statistics(self, const TradeSummary* trades, const EquityCurve* curve, const CurveFeed* feed,
                           int64_t first_ns, int64_t last_ns, int32_t lo, int32_t hi):
         """Time held by the positions of markets lo..hi-1 still open counts toward exposure, up to
         the latest event."""
         cdef int64_t open_ns = 0
         cdef int32_t i
         cdef EquityCurve now = curve[0]
-        equity_catch_up(&now, flat_ns)  # on a copy: reading changes nothing
+        feed_flush(&now, feed)  # on a copy: reading changes nothing
         for i in range(lo, hi):
             if self.positions[i].is_open:
                 open_ns += last_ns - self.positions[i].enter_time_ns

@@ -97,15 +97,52 @@ cdef inline void equity_push(EquityCurve* c, int64_t t, double equity) noexcept 
 cdef dict equity_state(const EquityCurve* c)
 
 
-cdef inline void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil:
-    """Apply the latest of the points skipped since the last update (time ``t``, equity unchanged):
-    for an unchanged value the last one leaves the same state as all of them would have. Inline:
-    at ties the skipped point is usually at the time of the last update, which needs nothing.
-    Otherwise it goes through ``equity_push``: with several markets the total curve catches up at
-    most events (a flat market's event, then an open one's at the same time), nearly always a
-    point of the current day that changes no drawdown, which ``equity_push`` keeps inline."""
-    if t != INT64_MIN and (c.drawdowns.last_ns == INT64_MIN or t > c.drawdowns.last_ns):
-        equity_push(c, t, c.daily.last)
+cdef void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil
+
+
+cdef struct CurveFeed:
+    # What a curve has not been given yet. A curve holds one point per time, the equity after the
+    # last event at that time, so the point of time ``pending_ns`` waits until an event at another
+    # time comes. A time whose events left the equity unchanged ("flat": no position open, no
+    # fill) is not pushed; the latest one is applied (``equity_catch_up``) before the next push.
+    int64_t pending_ns          # the time of the latest event (INT64_MIN: none yet)
+    double pending_equity       # its equity, when ``moved``
+    bint moved                  # an event at ``pending_ns`` may have changed the equity
+    int64_t flat_ns             # the latest finished flat time not applied (INT64_MIN: none)
+
+
+cdef inline void feed_init(CurveFeed* q) noexcept nogil:
+    q.pending_ns = INT64_MIN
+    q.pending_equity = 0.0
+    q.moved = False
+    q.flat_ns = INT64_MIN
+
+
+cdef inline void feed_event(EquityCurve* c, CurveFeed* q, int64_t t, bint moved, double equity) noexcept nogil:
+    """An event at time ``t`` after which the curve's equity is ``equity`` (read only when
+    ``moved``). Events at one time (several markets' bars of a minute, trades of a millisecond) are
+    one instant: drawdowns never see a state half of its markets' events had reached."""
+    if t != q.pending_ns:  # the pending time is finished
+        if q.moved:
+            equity_push(c, q.pending_ns, q.pending_equity)
+            q.moved = False
+        else:
+            q.flat_ns = q.pending_ns
+        q.pending_ns = t
+    if moved:
+        if not q.moved and q.flat_ns != INT64_MIN:  # the time's first move: apply the flat time before
+            equity_catch_up(c, q.flat_ns)
+            q.flat_ns = INT64_MIN
+        q.moved = True
+        q.pending_equity = equity
+
+
+cdef inline void feed_flush(EquityCurve* c, const CurveFeed* q) noexcept nogil:
+    """Apply what ``q`` holds to ``c`` (a copy, for reading: the curve as if no event followed)."""
+    if q.moved:
+        equity_push(c, q.pending_ns, q.pending_equity)
+    else:
+        equity_catch_up(c, q.pending_ns if q.pending_ns != INT64_MIN else q.flat_ns)
 
 
 @cython.final

@@ -208,6 +208,14 @@ cdef void equity_update(EquityCurve* c, int64_t t, double equity) noexcept nogil
     _daily_update(&c.daily, t, equity)
 
 
+cdef void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil:
+    """Apply the latest of the points skipped since the last update (time ``t``, equity unchanged):
+    for an unchanged value the last one leaves the same state as all of them would have. Out of
+    line: it runs once per stretch of flat times."""
+    if t != NO_TIME and (c.drawdowns.last_ns == NO_TIME or t > c.drawdowns.last_ns):
+        equity_push(c, t, c.daily.last)
+
+
 cdef dict equity_state(const EquityCurve* c):
     return {"drawdowns": _drawdowns_dict(&c.drawdowns), "daily": _daily_dict(&c.daily)}
 

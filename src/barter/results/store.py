@@ -241,7 +241,7 @@ class SavedResult:
 
     @property
     def equity(self) -> pd.Series:
-        """Portfolio equity (quote currency) after each event, indexed by UTC time."""
+        """Portfolio equity (quote currency) at each event time (the last event's), indexed by UTC time."""
         if self._equity is None:
             raise ConfigError("equity was not recorded (record_equity=False)")
         return self._equity

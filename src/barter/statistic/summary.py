@@ -71,7 +71,8 @@ def _div(a: float, b: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class EquitySummary:
-    """Statistics of the equity curve (quote currency, marked to market after every event).
+    """Statistics of the equity curve (quote currency, marked to market at every event time; one
+    point per time, the equity after the last event at that time).
 
     Attributes
     ----------
@@ -88,7 +89,7 @@ class EquitySummary:
         mean(daily r − rf) / (sample std | downside deviation below rf) × √trading_days_per_year,
         rf = risk_free_return per day; 0 when the denominator is 0.
     max_drawdown, avg_drawdown, current_drawdown : float
-        Fractions ≤ 0 below the running peak at event resolution; the average is over episodes
+        Fractions ≤ 0 below the running peak at event-time resolution; the average is over episodes
         (peak to recovery; one in progress counts).
     max_drawdown_days, avg_drawdown_days : float
         Episode durations, peak to recovery (or to the latest event), in days.
@@ -171,7 +172,7 @@ class TradingSummary:
     *_days : int
         Whole days (truncated), as the seed's table.
     equity : EquitySummary
-        The equity curve marked to market after every event.
+        The equity curve marked to market at every event time.
     """
 
     id: str
