@@ -20,6 +20,7 @@ from barter.engine.commands import ExitAllPositions, FetchOpenPositions
 from barter.engine.events import CommandReply, EngineError, FillEvent
 from barter.portfolio import DefaultAllocator, Portfolio
 from barter.strategy import Signal, Strategy
+from barter.strategy.base import SignalForceExit
 
 MIN = 60 * 10**9
 BTC = Market("binance", ("btc", "usdt", InstrumentKind.SPOT))
@@ -209,3 +210,27 @@ def test_event_kinds_the_engine_cannot_trade_on_are_reported_not_fatal():
     engine.run()
     errors = [e for e in events if isinstance(e, EngineError)]
     assert len(errors) == 1 and "Quote" in errors[0].error and engine.events == 2
+
+
+def test_commands_sent_during_the_last_event_run_before_the_session_ends():
+    events, fetch = [], FetchOpenPositions()
+
+    class ExitAtTheEnd(Strategy):
+        i = 0
+
+        def generate_signal(self, market):
+            self.i += 1
+            if self.i == 5:
+                engine.send(ExitAllPositions())
+                engine.send(fetch)
+            return Signal.long() if self.i == 1 else None
+
+    with feed_server(candle_events(BTC, [100.0, 101.0, 102.0, 103.0, 104.0])) as port:
+        engine = Engine([Trader(BTC, TcpJsonLinesFeed("127.0.0.1", port), ExitAtTheEnd())], portfolio(),
+                        listeners=[events.append])
+        engine.run()
+    assert fetch.reply.result(timeout=1) == [] and engine.portfolio.open_positions() == []
+    force = next(e for e in events if isinstance(e, SignalForceExit))
+    assert force.time_ns == 4 * MIN  # at the last event's time
+    assert engine.equity[-1] == pytest.approx(engine.portfolio.equity)
+    assert engine.summary().total.equity.end == pytest.approx(engine.portfolio.equity)

@@ -540,6 +540,16 @@ def _check_outputs(equity, times, Tape tape):
             raise ValueError(f"{name} buffer has {len(out)} rows, tape has {tape.length}")
 
 
+cdef int _commands(PortfolioCore pf, object drain, int64_t t, double[::1] equity, Py_ssize_t i) except -1:
+    """``drain(t)``: waiting commands run at the engine's time ``t`` (the latest event's; the first
+    event's before any), after event ``i - 1``, whose equity they may change (their fills are
+    points of its time on the curves). Returns 1 when one stops the run."""
+    cdef bint stop = drain(t)
+    if i and equity is not None:
+        equity[i - 1] = pf.equity()
+    return stop
+
+
 cdef inline int _step(PortfolioCore pf, MarketView view, object cb, object emit, double* equity) except -1:
     """One loaded event, in the seed's order: strategy, mark, signal -> order -> fill, statistics,
     then the event stream. Writes the portfolio equity after the event to ``equity``."""
@@ -608,13 +618,16 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
     ``equity`` and ``times``, if given, receive the portfolio equity after each event and the
     event's time. ``emit(view, signal, fills_before)``, if given, is called after each event (the
     event stream; with None it costs one branch). While ``pf.interrupt`` is set, ``drain(time_ns)``
-    runs before the next event (commands); it returns True to stop. ``progress(events_done)``, if
+    runs before the next event and after the last (commands); it returns True to stop. It runs at
+    the latest event's time (before the first event: that one's), and the equity of that event is
+    written again after it (the commands' fills belong to its time). ``progress(events_done)``, if
     given, is called after every ``progress_every`` events. Returns the events processed.
     """
     cdef Py_ssize_t i = 0, row
     cdef Py_ssize_t report_at = _first_report(progress, progress_every)
     cdef int32_t mid
     cdef double value
+    cdef bint stopped = False
     cdef Feed* f
     cdef MarketView view = MarketView()
     _check_outputs(equity, times, tape)
@@ -627,7 +640,9 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
             mid = _next(tape)
             f = &tape.feeds[mid]
             row = f.row
-            if pf.interrupt and drain is not None and drain(f.time_ns[row]):
+            if pf.interrupt and drain is not None and _commands(pf, drain, view.time_ns if i else f.time_ns[row],
+                                                                 equity, i):
+                stopped = True
                 break
             f.row += 1
             _load(view, tape, f, row, mid)
@@ -642,6 +657,8 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
             if i == report_at:
                 progress(i)
                 report_at += progress_every
+        if i and not stopped and pf.interrupt and drain is not None:  # commands sent during the last event
+            _commands(pf, drain, view.time_ns, equity, i)
     except BaseException as exc:
         _note(exc, view, f"while processing event {i} of {view.market} (time_ns={view.time_ns})")
         try:
@@ -702,6 +719,7 @@ cdef struct Sink:
     Py_ssize_t report_at, every
     bint draining               # a drain hook was given
     bint stop                   # the drain hook said stop
+    int64_t last_t              # the latest event's time: commands run at it
 
 
 cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t mid, int64_t t,
@@ -724,10 +742,14 @@ cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t
     return 0
 
 
-cdef int _drain(Sink* out, object drain, int64_t t) except -1 nogil:
-    """``drain(t)``, out of line: the loops keep their registers for the work of every event."""
+cdef int _drain(PortfolioCore pf, Sink* out, object drain, int64_t t, Py_ssize_t i) except -1 nogil:
+    """``drain``, out of line: the loops keep their registers for the work of every event. After
+    event ``i - 1`` the commands run at its time and their fills are in its equity (``_commands``);
+    before the first event, at ``t`` (its time)."""
     with gil:
-        out.stop = drain(t)
+        out.stop = drain(out.last_t if i else t)
+    if i and out.equity != NULL:
+        out.equity[i - 1] = pf.equity()
     return out.stop
 
 
@@ -739,10 +761,10 @@ cdef int _report(Sink* out, Py_ssize_t done, object progress) except -1 nogil:
     return 0
 
 
-cdef inline int _drained(PortfolioCore pf, Sink* out, object drain, int64_t t) except -1 nogil:
-    """Run waiting commands (``drain``) before an event at ``t``; 1 when one stops the run."""
+cdef inline int _drained(PortfolioCore pf, Sink* out, object drain, int64_t t, Py_ssize_t i) except -1 nogil:
+    """Run waiting commands (``drain``) before event ``i`` (at ``t``); 1 when one stops the run."""
     if pf.interrupt and out.draining:
-        return _drain(out, drain, t)
+        return _drain(pf, out, drain, t, i)
     return 0
 
 
@@ -752,6 +774,7 @@ cdef inline Py_ssize_t _put(Sink* out, Py_ssize_t i, double equity, int64_t t, o
         out.equity[i] = equity
     if out.times != NULL:
         out.times[i] = t
+    out.last_t = t
     i += 1
     if i == out.report_at:
         _report(out, i, progress)
@@ -767,7 +790,7 @@ cdef inline Py_ssize_t _decide_rows(PortfolioCore pf, Feed* f, int32_t mid, Py_s
     cdef double value
     for row in range(f.row, end):
         t = f.time_ns[row]
-        if _drained(pf, out, drain, t):
+        if _drained(pf, out, drain, t, i):
             break
         f.row = row + 1
         _decide(pf, f, row, mid, t, &value)
@@ -813,7 +836,7 @@ cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ss
             f = feeds[j]
             row = f.row
             t = f.time_ns[row]
-            if _drained(pf, out, drain, t):
+            if _drained(pf, out, drain, t, i):
                 return i
             f.row = row + 1
             _decide(pf, f, row, mid, t, &value)
@@ -864,7 +887,7 @@ cdef Py_ssize_t _decide_merged(PortfolioCore pf, Tape tape, int64_t* next_t, Sin
         tied &= tied - 1
         f = &tape.feeds[mid]
         row = f.row
-        if _drained(pf, out, drain, now):
+        if _drained(pf, out, drain, now, i):
             break
         f.row = row + 1
         _decide(pf, f, row, mid, now, &value)
@@ -895,7 +918,7 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     cdef Feed* f
     cdef Sink out
     out.report_at = _first_report(progress, progress_every)
-    out.every, out.draining, out.stop = progress_every, drain is not None, False
+    out.every, out.draining, out.stop, out.last_t = progress_every, drain is not None, False, 0
     _check_outputs(equity, times, tape)
     out.equity = &equity[0] if equity is not None and tape.length else NULL
     out.times = &times[0] if times is not None and tape.length else NULL
@@ -916,4 +939,6 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
         while n > 64 and i < tape.length and not out.stop:
             mid = _next_scan(tape)
             i = _decide_rows(pf, &tape.feeds[mid], mid, tape.feeds[mid].row + 1, i, &out, drain, progress)
+        if i and not out.stop:  # commands sent during the last event
+            _drained(pf, &out, drain, out.last_t, i)
     return i

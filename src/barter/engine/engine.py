@@ -171,7 +171,9 @@ class Engine:
         self._listeners.append(as_listener(listener))
 
     def send(self, command: Command) -> None:
-        """Queue a command, from any thread; it runs before the next market event."""
+        """Queue a command, from any thread; it runs before the next market event, at the time of
+        the latest one (the engine's clock), or, sent during the last event, before ``run``
+        returns."""
         if not isinstance(command, Command):  # else only a listener would ever hear of it
             raise TypeError(f"engine.send takes a barter.engine.commands command, was {command!r}")
         self._commands.put(command)
@@ -238,9 +240,11 @@ class Engine:
             else:
                 self.events = run_strategies(tape, core, self.callbacks(), equity, None, self._emitter,
                                              self.drain_at, hook, progress_every)
+            last = max((int(t.data.time_ns[tape.next_row(m) - 1]) for m, t in enumerate(self.traders)
+                        if tape.next_row(m)), default=0)
+            if self.events and not self.terminated and not self._commands.empty():
+                self._drain_late(last, equity)
             if desks:  # orders in flight when the data ended match against the last books
-                last = max((int(t.data.time_ns[tape.next_row(m) - 1]) for m, t in enumerate(self.traders)
-                            if tape.next_row(m)), default=0)
                 for desk in desks:
                     desk.flush(last)
             if progress is not None:
@@ -253,6 +257,13 @@ class Engine:
         finally:
             self.elapsed_s = time.perf_counter() - started
         self._keep_equity(equity, tape)
+
+    def _drain_late(self, t: int, equity: Optional[np.ndarray]) -> None:
+        """Commands sent (from another thread) after the loop's last look: they run at the last
+        event's time ``t``, as the loop runs those sent during that event."""
+        self.drain_at(t)
+        if equity is not None:
+            equity[self.events - 1] = self.portfolio.core.equity_value
 
     def _keep_equity(self, equity: Optional[np.ndarray], tape: Any) -> None:
         """The equity and times of the events done (all, or those before an error stopped the run)."""
@@ -335,15 +346,17 @@ class Engine:
     # -- commands, run between market events by the loop -------------------------------------
 
     def drain_at(self, t: int) -> bool:
-        """Run queued commands at time ``t``; True when one stops the engine."""
+        """Run every queued command, in order, at time ``t`` (the latest event's); True when one
+        (``Terminate``) stops the engine. Commands queued behind a ``Terminate`` still run, so
+        that every reply resolves."""
         self.portfolio.core.interrupt = False
+        stop = False
         while True:
             try:
                 command = self._commands.get_nowait()
             except queue.Empty:
-                return False
-            if self._execute(command, t):
-                return True
+                return stop
+            stop = self._execute(command, t) or stop
 
     def _execute(self, command: Command, t: int) -> bool:
         if isinstance(command, Terminate):
@@ -369,13 +382,17 @@ class Engine:
         return False
 
     def _force_exit(self, mid: int, t: int) -> None:
-        """The seed's SignalForceExit: exit at the last marked price, bypassing allocator and risk."""
+        """The seed's SignalForceExit: exit at the last marked price, bypassing allocator and risk,
+        at the engine's time ``t``. A fill is a point of ``t`` on the equity curves, as an event's
+        fills are (replay does the same on the events it publishes)."""
         core = self.portfolio.core
         if self._emitter is not None:
             self._emitter.publish(SignalForceExit(self.markets[mid], t))
         fills = core.n_fills
-        if core.force_exit(mid) and self._emitter is not None:
+        if core.force_exit(mid, t) and self._emitter is not None:
             self._emitter.publish_fills(fills)
+        if core.n_fills > fills:
+            core.observe(mid, t, True)
 
     def _publish(self, event: Any) -> None:
         if self._emitter is not None:

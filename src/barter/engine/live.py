@@ -3,8 +3,8 @@
 The strategy, portfolio and execution objects are the same as in a backtest, and each event goes
 through the same compiled step (``Dispatcher``). Feeds run as asyncio tasks; every event and every
 command batch takes the portfolio lock, so a command sent from another thread runs between two
-events, at once even when the feeds are idle. The session ends when every feed ends, or on
-``Terminate``. A feed event for another market, or with a NaN, infinite or non-positive price
+events, at once even when the feeds are idle, at the latest event's time. The session ends when
+every feed ends (commands still queued then run first), or on ``Terminate``. A feed event for another market, or with a NaN, infinite or non-positive price
 or a negative size, is not processed: it is reported as an ``EngineError`` with policy "skip"
 (bad input never reaches the accounting). Events run in the order they arrive, each trader on a
 clock that never goes back: an event stamped before its trader's previous one (exchanges stamp
@@ -135,10 +135,18 @@ async def run_live(engine: Engine) -> None:
     latest = [0]  # the latest event time processed
     loop = asyncio.get_running_loop()
 
+    def commands(t: int) -> None:
+        """(lock held) Run the queued commands at the latest event's time (``t`` before any); their
+        fills are in the latest event's equity, as in a backtest."""
+        if engine.drain_at(latest[0] or t):
+            stopped.set()
+        if equity:
+            equity[-1] = core.equity_value
+
     def drain() -> None:
         with lock:
-            if core.interrupt and engine.drain_at(core.balance[0] or time.time_ns()):
-                stopped.set()
+            if core.interrupt and not stopped.is_set():
+                commands(time.time_ns())
 
     async def consume(mid: int, trader: Trader) -> None:
         last = None
@@ -152,8 +160,9 @@ async def run_live(engine: Engine) -> None:
                 continue
             last = t
             with lock:
-                if core.interrupt and engine.drain_at(last):
-                    stopped.set()
+                if core.interrupt:
+                    commands(last)
+                if stopped.is_set():
                     return
                 fields, dispatcher.view.book = books.fields(mid, trader, event, last)
                 if fields is None:
@@ -181,6 +190,9 @@ async def run_live(engine: Engine) -> None:
                 if task is not stop and task.exception() is not None:
                     engine._report_stop(task.exception())  # type: ignore[arg-type]
                     raise task.exception()  # type: ignore[misc]
+        with lock:  # commands sent during the last events, before the orders in flight are flushed
+            if not stopped.is_set() and not engine._commands.empty():
+                commands(time.time_ns())
     finally:
         engine._wake = None
         with lock:

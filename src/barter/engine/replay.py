@@ -2,8 +2,10 @@
 
 Market events re-mark positions and feed the equity curves exactly as the loop did; fills are
 booked with their recorded fees. A ``SignalForceExit`` (from a command) closes the previous market
-event first, because the engine drains commands between events. An ``OrderResult`` booked after
-the event that caused it (latency) is its own point on the equity curves, with the fills after it.
+event first, because the engine runs commands between events (at the latest event's time); the
+fills it causes at once are a point on the equity curves at its time, as the engine books them.
+An ``OrderResult`` booked after the event that caused it (latency) is its own point on the equity
+curves, with the fills after it.
 """
 from __future__ import annotations
 
@@ -27,13 +29,15 @@ def replay(events: Iterable[Event]) -> Portfolio:
     portfolio = Portfolio(starting_cash=start.starting_cash, statistic_config=start.statistic_config,
                           engine_id=start.engine_id)
     core = portfolio.bind(list(start.markets), [(0.0, 0.0, 0.0)] * len(start.markets))
-    pending: Optional[list] = None  # [market id, time, filled] of the market event being replayed
+    # [market id, time, filled, always] of the event being replayed; a force exit (always False)
+    # is observed only when it filled
+    pending: Optional[list] = None
 
     def close_event() -> None:
         nonlocal pending
-        if pending is not None:
-            core.observe(*pending)
-            pending = None
+        if pending is not None and (pending[3] or pending[2]):
+            core.observe(*pending[:3])
+        pending = None
 
     for event in stream:
         if isinstance(event, MarketEvent):
@@ -41,12 +45,15 @@ def replay(events: Iterable[Event]) -> Portfolio:
             mid = portfolio.market_id(event.market)
             price = _mark_price(event.kind)
             core.mark(mid, price, event.exchange_time_ns)
-            pending = [mid, event.exchange_time_ns, False]
-        elif isinstance(event, (SignalForceExit, CommandReply)):
+            pending = [mid, event.exchange_time_ns, False, True]
+        elif isinstance(event, SignalForceExit):
+            close_event()
+            pending = [portfolio.market_id(event.market), event.time_ns, False, False]
+        elif isinstance(event, CommandReply):
             close_event()
         elif isinstance(event, OrderResult) and not event.in_step:
             close_event()
-            pending = [portfolio.market_id(event.market), event.time_ns, False]
+            pending = [portfolio.market_id(event.market), event.time_ns, False, True]
         elif isinstance(event, FillEvent):
             core.apply_fill(portfolio.market_id(event.market), int(event.decision), event.quantity,
                             event.price, event.time_ns,

@@ -281,3 +281,90 @@ def test_send_refuses_what_is_not_a_command(command):
     engine = engine_of([Trader(MARKETS[0], candles([100.0]), Scripted([None]))])
     with pytest.raises(TypeError, match="engine.send takes a barter.engine.commands command"):
         engine.send(command)
+
+
+def _on_event(n, action):
+    """A strategy that is long from the first event and calls ``action()`` during event ``n``."""
+    return Scripted([Signal.long()] + [None] * 9, lambda i, market: action() if i == n else None)
+
+
+@pytest.mark.parametrize("n_markets", [1, 2])
+def test_commands_sent_during_the_last_event_run_before_run_returns(n_markets):
+    fetch, events = FetchOpenPositions(), []
+
+    def send():
+        engine.send(ExitAllPositions())
+        engine.send(fetch)
+
+    traders = [Trader(MARKETS[m], candles([100.0, 110.0, 120.0]), _on_event(2, send) if m == n_markets - 1 else
+                      Scripted([Signal.long()] * 3)) for m in range(n_markets)]  # the last market's last event
+    engine = engine_of(traders, [events.append])
+    engine.run()
+    assert fetch.reply.done() and fetch.reply.result() == []
+    assert engine.portfolio.open_positions() == []
+    assert [type(e) for e in events[-2:]] == [BalanceUpdate, CommandReply]
+    assert engine.equity[-1] == pytest.approx(engine.portfolio.equity)
+    assert_same_state(engine.portfolio, replay(events))
+
+
+@pytest.mark.parametrize("n_markets", [1, 2])
+def test_commands_sent_after_the_last_precomputed_event_run(n_markets):
+    codes = np.array([1, 0, 0], dtype=np.int8)
+    traders = [Trader(MARKETS[m], candles([100.0, 110.0, 120.0]), PrecomputedSignals(codes)) for m in range(n_markets)]
+    engine, fetch = engine_of(traders), FetchOpenPositions()
+
+    def progress(done, total):  # called by the loop after its last event
+        if done == total and not fetch.reply.done():
+            engine.send(Terminate("data ends"))
+            engine.send(fetch)
+    engine.run(progress, progress_every=3 * n_markets)
+    assert engine.terminated and fetch.reply.result(timeout=1) == []  # queued behind Terminate: still run
+    assert engine.events == 3 * n_markets and engine.equity[-1] == pytest.approx(engine.portfolio.equity)
+
+
+@pytest.mark.parametrize("at", [2, 3], ids=["mid-run", "last event"])
+def test_terminate_re_marks_the_equity_curves(at):
+    from barter.backtest import BacktestResult
+
+    closes = [100.0, 110.0, 120.0, 130.0]
+    engine = Engine([Trader(MARKETS[0], candles(closes), _on_event(at, lambda: engine.send(Terminate())),
+                            SimulatedExecution(Fees(exchange=0.01)))],
+                    Portfolio(1000.0, allocator=DefaultAllocator(100.0, size_decimals=None)))
+    engine.run()
+    equity = engine.portfolio.equity
+    exit_price = closes[at]
+    assert engine.terminated and engine.events == at + 1
+    assert equity == pytest.approx(1000.0 - 1.0 + exit_price - 100.0 - exit_price / 100)  # the real exit fee
+    assert engine.summary().total.equity.end == pytest.approx(equity, rel=1e-12)
+    assert BacktestResult(engine).equity.iloc[-1] == pytest.approx(equity, rel=1e-12)
+    assert engine.equity[-1] == pytest.approx(equity, rel=1e-12)
+
+
+def test_a_command_fill_is_a_point_of_its_time_on_the_equity_curves():
+    traders = [Trader(MARKETS[0], candles([100.0, 120.0, 90.0, 90.0]),
+                      _on_event(1, lambda: engine.send(ExitAllPositions())), SimulatedExecution(Fees(exchange=0.01)))]
+    events = []
+    engine = engine_of(traders, [events.append])
+    engine.run()
+    exit_equity = 10_000.0 - 1.0 + 20.0 - 1.2
+    assert engine.equity[1] == pytest.approx(exit_equity)  # after the exit at the 2nd event's time
+    # the drawdown after the peak at 120 counts the real exit fee, not the estimate
+    assert engine.summary().total.equity.end == pytest.approx(engine.portfolio.equity)
+    assert_same_state(engine.portfolio, replay(events))
+
+
+def test_a_force_exit_is_stamped_at_the_engine_time_and_stream_times_never_go_back():
+    events = []
+    traders = [Trader(MARKETS[0], candles([100.0, 110.0, 120.0, 130.0]), Scripted([Signal.long()] + [None] * 3)),
+               Trader(MARKETS[1], candles([10.0, 11.0, 12.0, 13.0], start=1),
+                      _on_event(1, lambda: engine.send(ExitPosition(MARKETS[0]))))]
+    engine = engine_of(traders, [events.append])
+    engine.run()
+    force = next(e for e in events if isinstance(e, SignalForceExit))
+    after = events[events.index(force) + 1:]
+    fill = next(e for e in after if isinstance(e, FillEvent))
+    # sent during market 1's event at MIN + 1: market 0 exits then, at its mark of MIN
+    assert force.time_ns == fill.time_ns == MIN + 1 and fill.price == 110.0
+    stamps = [e.exchange_time_ns if isinstance(e, MarketEvent) else e.time_ns for e in events[1:]]
+    assert stamps == sorted(stamps)
+    assert_same_state(engine.portfolio, replay(events))
