@@ -123,3 +123,34 @@ def test_builder_errors_name_the_problem():
         Streams.builder().build()
     with pytest.raises(ConfigError, match="no live feed for exchange 'ftx'"):
         Streams.builder().subscribe([(Market("ftx", ("btc", "usd")), "l2")]).build()
+
+
+def test_a_binance_futures_rest_snapshot_is_stamped_with_the_exchanges_time(data_dir, monkeypatch):
+    """Its diffs carry the exchange's time: a snapshot stamped on receipt (local clock) would look
+    newer than the diffs applied after it."""
+    import orjson
+
+    import barter.data.streams as streams_module
+    from barter.data.exchange import BINANCE_FUTURES_USD, market_from_symbol
+    from barter.data.exchange.events import OrderBookL2Snapshot
+    from barter.data.exchange.recording import read_cryptofeed
+
+    record = next(r for r in read_cryptofeed(
+        data_dir / "exchange_messages/binance_futures/cryptofeed/BINANCE_FUTURES.http.0.0") if r.kind == "http")
+    body = orjson.loads(record.payload)
+
+    async def get_json(exchange, url, params=None, **kwargs):
+        return body
+
+    monkeypatch.setattr(streams_module, "get_json", get_json)
+    market = market_from_symbol(record.url.split("symbol=")[1].split("&")[0], BINANCE_FUTURES_USD)
+
+    async def main():
+        streams = Streams.builder().subscribe([(market, "l2")]).build()
+        streams._fetch_task("binance_futures_usd#1", market, "http://127.0.0.1:1/fapi/v1/depth")
+        await asyncio.gather(*streams._tasks)
+        return [streams._queue.get_nowait() for _ in range(streams._queue.qsize())]
+
+    out = asyncio.run(main())
+    snapshot = next(e for e in out if isinstance(e, MarketEvent) and isinstance(e.kind, OrderBookL2Snapshot))
+    assert snapshot.exchange_time_ns == body["T"] * 1_000_000

@@ -99,7 +99,13 @@ class HistoricalBook:
         snapshot, the first update after a resync, and an update after which the exchange's book
         differs from the levels alone (Binance's buffered diffs, Kraken's depth limit) are kept as
         the whole book. Trade events become ``trades``; other kinds are skipped; another market's
-        events raise ``DataError``."""
+        events raise ``DataError``.
+
+        L2 messages are ordered by their update ids (the order the exchange's rules apply them),
+        not by their stamps, which may come from different clocks: a REST snapshot stamped on
+        receipt (local time) can look newer than the exchange-stamped diff applied after it. As a
+        live session runs every L2 message at its trader's clock, a row stamped before the row
+        before it takes that row's time, so ``time_ns`` never decreases."""
         from barter.data.exchange.books import BookManager, BookState, BookStatusEvent
         from barter.data.exchange.events import OrderBookL2Snapshot, OrderBookL2Update
 
@@ -161,9 +167,11 @@ class _Rows:
         self.levels: list[np.ndarray] = []
 
     def add(self, time_ns: int, snapshot: bool, bids: object, asks: object) -> None:
+        """A message at ``time_ns``, or at the previous message's time when stamped before it
+        (the book's clock never goes back; see ``HistoricalBook.from_events``)."""
         b = np.asarray(bids, dtype=np.float64).reshape(-1, 2)
         a = np.asarray(asks, dtype=np.float64).reshape(-1, 2)
-        self.time_ns.append(time_ns)
+        self.time_ns.append(max(time_ns, self.time_ns[-1]) if self.time_ns else time_ns)
         self.snapshot.append(snapshot)
         self.counts.append(len(b) + len(a))
         self.sides.append(np.repeat(np.array([0, 1], dtype=np.int8), [len(b), len(a)]))

@@ -25,7 +25,7 @@ from typing import Any, AsyncIterator, Iterable, Optional, Union
 
 from barter.data.event import MarketEvent
 from barter.data.exchange.binance import (BINANCE_FUTURES_USD, BINANCE_SPOT, BinanceConnection, BinanceParser,
-                                          binance_symbol, parse_depth_snapshot)
+                                          binance_symbol, depth_snapshot_time_ns, parse_depth_snapshot)
 from barter.data.exchange.books import BookManager, BookStatusEvent
 from barter.data.exchange.bybit import BYBIT_PERPETUALS_USD, BYBIT_SPOT, BybitConnection, BybitParser
 from barter.data.exchange.coinbase import CoinbaseConnection, CoinbaseParser
@@ -229,11 +229,13 @@ class Streams:
             try:
                 body = await get_json(exchange, url, {"symbol": binance_symbol(market), "limit": 1000})
                 snapshot = parse_depth_snapshot(body)
+                # the exchange's clock, as its diffs (futures); else the local one (spot has none)
+                stamp = depth_snapshot_time_ns(body)
             except BarterError as e:
                 self._queue.put_nowait(FeedError(exchange, f"snapshot of {market}: {e}", "", time.time_ns()))
                 self.books.pending_resyncs[market] = str(e)
                 return
-            for out in self.books.process(market_event(time.time_ns(), market, snapshot)):
+            for out in self.books.process(market_event(time.time_ns() if stamp is None else stamp, market, snapshot)):
                 self._queue.put_nowait(out)
             if not any(m in self.books.pending_resyncs for m in self._l2[key]):
                 self.status[key].state = "connected"

@@ -18,7 +18,7 @@ from barter.errors import DataError
 from barter.instrument import Market
 from barter.portfolio import Portfolio
 from barter.strategy import Strategy
-from tests.recorded_books import binance_l2_feed
+from tests.recorded_books import binance_futures_l2_session, binance_l2_feed
 
 BTC = Market("binance", ("btc", "usdt"))
 
@@ -58,6 +58,35 @@ def test_rows_are_the_books_a_live_session_served_on_the_real_recording(data_dir
     assert seen.books == served  # every level of both sides, after every message
     for (bid, ask, mark), (bids, asks) in zip(seen.tops, served):
         assert (bid, ask) == (bids[0][0], asks[0][0]) and bid < mark < ask
+
+
+@pytest.mark.parametrize("stamp", ["received", "exchange"])
+def test_a_futures_recording_stamped_as_live_sessions_stamp_it_loads(data_dir: Path, tmp_path: Path,
+                                                                      stamp: str) -> None:
+    """The REST snapshot stamped on receipt (local clock) or with its ``T`` is newer than the diffs
+    applied after it (they were buffered before it arrived): rows follow the update ids, at the
+    book's clock."""
+    import orjson
+
+    from barter.data.exchange.recorder import EventRecorder
+
+    exchange_time = (lambda r: orjson.loads(r.payload)["T"] * 1_000_000) if stamp == "exchange" else None
+    market, events = binance_futures_l2_session(data_dir, **({"snapshot_ns": exchange_time} if exchange_time else {}))
+    snapshot = next(e for e in events if isinstance(e.kind, OrderBookL2Snapshot))
+    with EventRecorder(tmp_path / "session.jsonl") as recorder:  # what a live session's recorder wrote
+        for event in events:
+            recorder.write(event)
+    book = HistoricalBook.from_recording(tmp_path / "session.jsonl", market)
+    served = served_books(market, events)
+    assert len(book) == len(served) > 100 and book.snapshot[0] == 1
+    # the diff applied next, stamped before the snapshot, runs at the book's clock: the snapshot's time
+    assert int(book.time_ns[0]) == int(book.time_ns[1]) == snapshot.exchange_time_ns
+    assert np.all(np.diff(book.time_ns) >= 0)
+    later = next(e for e in events[events.index(snapshot) + 1:] if e.exchange_time_ns > snapshot.exchange_time_ns)
+    assert later.exchange_time_ns in book.time_ns  # a diff stamped after it keeps its own time
+    seen = Seen()
+    Engine([Trader(market, book, seen)], Portfolio(10_000.0)).run()
+    assert seen.books == served
 
 
 def test_a_lost_diff_drops_the_rows_until_the_next_snapshot(data_dir: Path) -> None:

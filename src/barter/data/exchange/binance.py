@@ -487,6 +487,19 @@ class BinanceParser:
         return [market_event(_ms(o["T"], "o.T"), self._market(o), liquidation)]
 
 
+def depth_snapshot_time_ns(body: Union[str, bytes, Mapping[str, Any]]) -> Optional[int]:
+    """The exchange's time of a depth snapshot response (UNIX ns, UTC), as its diffs are stamped:
+    ``T`` (transaction time), else ``E`` (futures); None when it carries neither (spot)."""
+    from barter.errors import DataError
+
+    data = orjson.loads(body) if isinstance(body, (str, bytes)) else body
+    t = data.get("T", data.get("E")) if isinstance(data, Mapping) else None
+    try:
+        return None if t is None else _ms(t, "T")
+    except _Bad as e:
+        raise DataError(f"binance depth snapshot: {e}") from e
+
+
 def parse_depth_snapshot(body: Union[str, bytes, Mapping[str, Any]]) -> OrderBookL2Snapshot:
     """A ``GET /api/v3/depth`` (spot) or ``/fapi/v1/depth`` (futures) response body. Raises
     ``barter.errors.DataError`` naming the bad field."""

@@ -21,7 +21,7 @@ from barter.data.event import Candle, MarketEvent, Trade
 from barter.data.exchange import (BINANCE_FUTURES_USD, BINANCE_SPOT, BinanceConnection, BinanceParser, FeedError,
                                   Liquidation, OrderBookL1, OrderBookL2Update, SubKind, Subscription,
                                   binance_symbol, market_from_symbol, parse_depth_snapshot)
-from barter.data.exchange.binance import BinanceValidator, stream_name
+from barter.data.exchange.binance import BinanceValidator, depth_snapshot_time_ns, stream_name
 from barter.data.exchange.recording import read_cryptofeed, ws_frames
 from barter.errors import BookOutOfSync, ConfigError, DataError
 from barter.instrument import InstrumentKind, Market, Side
@@ -416,3 +416,16 @@ def test_fuzz_mutated_real_frames(data_dir, data):
         mutated = json.dumps(msg).encode()  # stdlib: also big ints and NaN, which orjson rejects
     for parser in _FUZZ_PARSERS:
         _check_events(parser.parse(mutated), mutated)
+
+
+def test_a_depth_snapshot_is_stamped_with_the_exchanges_time_when_it_carries_one(data_dir):
+    root = data_dir / "exchange_messages"
+    futures = next(r for r in read_cryptofeed(root / "binance_futures/cryptofeed/BINANCE_FUTURES.http.0.0")
+                   if r.kind == "http")
+    body = orjson.loads(futures.payload)
+    assert depth_snapshot_time_ns(futures.payload) == depth_snapshot_time_ns(body) == body["T"] * 1_000_000
+    assert depth_snapshot_time_ns({k: v for k, v in body.items() if k != "T"}) == body["E"] * 1_000_000
+    spot = next(r for r in read_cryptofeed(root / "binance/cryptofeed/BINANCE.http.0.0") if r.kind == "http")
+    assert depth_snapshot_time_ns(spot.payload) is None  # spot's has no time: stamped on receipt
+    with pytest.raises(DataError, match="binance depth snapshot: T must be"):
+        depth_snapshot_time_ns({**body, "T": "soon"})
