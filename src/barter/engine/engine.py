@@ -242,7 +242,7 @@ class Engine:
                                              self.drain_at, hook, progress_every)
             last = max((int(t.data.time_ns[tape.next_row(m) - 1]) for m, t in enumerate(self.traders)
                         if tape.next_row(m)), default=0)
-            if self.events and not self.terminated and not self._commands.empty():
+            if self.events and not self._commands.empty():
                 self._drain_late(last, equity)
             if desks:  # orders in flight when the data ended match against the last books
                 for desk in desks:

@@ -145,7 +145,7 @@ async def run_live(engine: Engine) -> None:
 
     def drain() -> None:
         with lock:
-            if core.interrupt and not stopped.is_set():
+            if core.interrupt:
                 commands(time.time_ns())
 
     async def consume(mid: int, trader: Trader) -> None:
@@ -191,7 +191,7 @@ async def run_live(engine: Engine) -> None:
                     engine._report_stop(task.exception())  # type: ignore[arg-type]
                     raise task.exception()  # type: ignore[misc]
         with lock:  # commands sent during the last events, before the orders in flight are flushed
-            if not stopped.is_set() and not engine._commands.empty():
+            if not engine._commands.empty():
                 commands(time.time_ns())
     finally:
         engine._wake = None

@@ -436,3 +436,38 @@ def test_limit_order_unknown_tif_is_named(tif) -> None:
 
     with pytest.raises(ConfigError, match="tif must be one of GTC, IOC, FOK"):
         LimitOrder(99.0, tif=tif)
+
+
+@pytest.mark.parametrize("latency", [None, Latency(order_ns=5_000_000)], ids=["no latency", "latency"])
+def test_commands_exit_through_the_book_and_replay_to_the_same_portfolio(data_dir: Path, latency) -> None:
+    """ExitAllPositions mid-run and Terminate on the last message walk the book at the engine's
+    time; the fills are equity points of that time, and the stream replays to the same books."""
+    from barter.engine.commands import ExitAllPositions, Terminate
+    from barter.strategy.base import SignalForceExit
+
+    _, events = binance_l2_feed(data_dir)
+    book = HistoricalBook.from_events(events)
+    execution = BookExecution(MakerTakerFees(taker=0.001), **({"latency": latency} if latency else {}))
+    commands = {30: ExitAllPositions(), len(book): Terminate()}
+
+    class Commanding(Schedule):
+        def generate_signal(self, view):
+            signal = super().generate_signal(view)
+            if self.n in commands:
+                engine.send(commands[self.n])
+            return signal
+
+    stream: list = []
+    engine = Engine([Trader(BTC, book, Commanding({2: Signal.long(), 50: Signal.long()}), execution)],
+                    Portfolio(10_000.0, allocator=DefaultAllocator(1000.0, size_decimals=None)),
+                    listeners=[stream.append])
+    engine.run()
+    assert engine.terminated and engine.portfolio.open_positions() == []
+    assert len(engine.portfolio.exited_positions()) == 2
+    forced = [e for e in stream if isinstance(e, SignalForceExit)]
+    assert [f.time_ns for f in forced] == [int(book.time_ns[29]), int(book.time_ns[-1])]
+    rebuilt = replay(stream)
+    assert rebuilt.balance == engine.portfolio.balance
+    assert rebuilt.exited_positions() == engine.portfolio.exited_positions()
+    assert rebuilt.summary().total.to_dict() == engine.portfolio.summary().total.to_dict()
+    assert engine.summary().total.equity.end == pytest.approx(engine.portfolio.equity, rel=1e-12)
