@@ -263,6 +263,47 @@ def test_merged_times_are_the_times_the_loops_write(stop):
         tape.merged_times(tape.length + 1)
 
 
+@pytest.mark.parametrize("loop", ["decisions", "strategies"])
+@pytest.mark.parametrize("n_markets", [1, 3])
+def test_the_loops_drain_commands_sent_during_the_last_event_at_its_time(loop, n_markets):
+    """Commands waiting after an event run before the next, and after the last one before the
+    loop returns, at that event's time (the engine's clock); its equity is written again after."""
+    from barter._core.dispatch import run_decisions, run_strategies
+    from barter.engine.tape import build_tape
+
+    traders = one_clock_traders(True)[:n_markets]
+    tape = build_tape([t.data for t in traders], [t.market for t in traders],
+                      [t.strategy.decisions for t in traders], [t.strategy.strength for t in traders])
+    core = Portfolio(starting_cash=10_000.0).bind([t.market for t in traders], [(0.0, 0.0, 0.0)] * n_markets)
+    equity, times, drained = np.empty(tape.length), np.empty(tape.length, dtype=np.int64), []
+
+    def drain(t):  # a command whose fill pays a fee: it moves the equity
+        core.interrupt = False
+        position = core.position(0)
+        if position is None:
+            core.apply_fill(0, int(Decision.LONG), 1.0, 100.0, t, (1.0, 0.0, 0.0))
+        else:
+            close = Decision.CLOSE_LONG if position["quantity"] > 0 else Decision.CLOSE_SHORT
+            core.apply_fill(0, int(close), -position["quantity"], position["current_symbol_price"], t,
+                            (1.0, 0.0, 0.0))
+        drained.append((t, core.equity_value))
+        return False
+
+    def progress(done):  # a command waits after every 5th event, the last one included
+        core.interrupt = True
+
+    assert tape.length % 5 == 0
+    if loop == "decisions":
+        n = run_decisions(tape, core, equity, times, drain, progress, 5)
+    else:
+        n = run_strategies(tape, core, [None] * n_markets, equity, times, None, drain, progress, 5)
+    assert n == tape.length
+    after = list(range(5, n + 1, 5))  # the events the commands came after
+    assert [t for t, _ in drained] == [int(times[k - 1]) for k in after]
+    assert [equity[k - 1] for k in after] == [e for _, e in drained]  # re-written after the commands
+    assert equity[-1] == core.equity_value
+
+
 @pytest.mark.parametrize("precomputed", [True, False], ids=["precomputed", "python"])
 def test_a_command_stops_markets_on_one_clock_between_two_events(precomputed):
     from barter.engine.commands import Terminate
