@@ -97,7 +97,8 @@ class Engine:
         One per market.
     portfolio : Portfolio
     record_equity : bool
-        Keep the portfolio equity after every event (``equity`` after ``run``).
+        Keep the portfolio equity after every event (``equity`` after ``run``), including the
+        fills of commands run right after it (at its time).
     listeners : iterable
         Receive every event in order (see ``barter.engine.events``): callables, queues (anything
         with ``put``) or sinks such as ``JsonLinesSink``. More can be added with ``subscribe``.
