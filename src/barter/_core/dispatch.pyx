@@ -17,6 +17,7 @@ from libc.stdlib cimport calloc, free
 from libc.string cimport memcmp
 
 from barter._core.book cimport OrderBook
+from libc.stdint cimport INT64_MIN
 from barter._core.position cimport PortfolioCore, portfolio_mark, portfolio_observe
 
 import numpy as np
@@ -605,13 +606,16 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
                    Py_ssize_t progress_every=65536):
     """Run Python ``generate_signal`` callbacks (one per market id, or None) over the tape.
 
-    ``equity`` and ``times``, if given, receive the portfolio equity after each event and the
-    event's time. ``emit(view, signal, fills_before)``, if given, is called after each event (the
+    ``equity`` and ``times``, if given, receive one point per time: the portfolio equity after the
+    last event at that time, and the time (events at one time are one instant, as on the equity
+    curves; a run with many markets on one clock keeps a point per bar, not per market's bar). ``emit(view, signal, fills_before)``, if given, is called after each event (the
     event stream; with None it costs one branch). While ``pf.interrupt`` is set, ``drain(time_ns)``
     runs before the next event (commands); it returns True to stop. ``progress(events_done)``, if
-    given, is called after every ``progress_every`` events. Returns the events processed.
+    given, is called after every ``progress_every`` events. Returns (events, points) processed; an
+    exception leaving the loop gets them as ``events_done`` and ``points_done``.
     """
-    cdef Py_ssize_t i = 0, row
+    cdef Py_ssize_t i = 0, row, points = 0
+    cdef int64_t last_t = INT64_MIN
     cdef Py_ssize_t report_at = _first_report(progress, progress_every)
     cdef int32_t mid
     cdef double value
@@ -634,10 +638,13 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
             if f.level_start != NULL:
                 _book_row(tape, f, row, mid)
             _step(pf, view, callbacks[mid], emit, &value)
+            if view.time_ns != last_t:  # a new time: a new point
+                last_t = view.time_ns
+                if times is not None:
+                    times[points] = last_t
+                points += 1
             if equity is not None:
-                equity[i] = value
-            if times is not None:
-                times[i] = view.time_ns
+                equity[points - 1] = value
             i += 1
             if i == report_at:
                 progress(i)
@@ -645,11 +652,11 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
     except BaseException as exc:
         _note(exc, view, f"while processing event {i} of {view.market} (time_ns={view.time_ns})")
         try:
-            exc.events_done = i  # the engine keeps the equity of the events before this one
+            exc.events_done, exc.points_done = i, points  # the engine keeps the equity before it
         except AttributeError:
             pass  # an exception type without attributes: the engine keeps none
         raise
-    return i
+    return i, points
 
 
 @cython.final
@@ -696,9 +703,12 @@ cdef class Dispatcher:
 
 
 cdef struct Sink:
-    # Where run_decisions' loops put each event: equity and time (NULL: not kept); progress hook state.
+    # Where run_decisions' loops put each time's point: equity and time (NULL: not kept), the
+    # points so far and the latest time; progress hook state.
     double* equity
     int64_t* times
+    Py_ssize_t points
+    int64_t last_t
     Py_ssize_t report_at, every
     bint draining               # a drain hook was given
     bint stop                   # the drain hook said stop
@@ -747,11 +757,15 @@ cdef inline int _drained(PortfolioCore pf, Sink* out, object drain, int64_t t) e
 
 
 cdef inline Py_ssize_t _put(Sink* out, Py_ssize_t i, double equity, int64_t t, object progress) except -1 nogil:
-    """Record event ``i`` (the portfolio equity after it, its time); returns the events done."""
+    """Record event ``i``: the portfolio equity after it is its time's point (a later event at the
+    same time overwrites it); returns the events done."""
+    if t != out.last_t:
+        out.last_t = t
+        if out.times != NULL:
+            out.times[out.points] = t
+        out.points += 1
     if out.equity != NULL:
-        out.equity[i] = equity
-    if out.times != NULL:
-        out.times[i] = t
+        out.equity[out.points - 1] = equity
     i += 1
     if i == out.report_at:
         _report(out, i, progress)
@@ -882,7 +896,7 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     2 CloseLong, 4 Short, 8 CloseShort; 0 none) and a strength (default 1.0). No Python runs per
     event (the GIL is released) except ``drain(time_ns)`` while ``pf.interrupt`` is set and
     ``progress(events_done)`` every ``progress_every`` events, as in ``run_strategies``. Returns
-    the number of events processed.
+    (events, points) processed, as ``run_strategies``.
 
     The merge runs in the order of ``_next``: the markets whose next event is at the earliest
     time T, by id, each with all its events at T in a row. Up to 64 markets the next event time of
@@ -896,6 +910,7 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     cdef Sink out
     out.report_at = _first_report(progress, progress_every)
     out.every, out.draining, out.stop = progress_every, drain is not None, False
+    out.points, out.last_t = 0, INT64_MIN
     _check_outputs(equity, times, tape)
     out.equity = &equity[0] if equity is not None and tape.length else NULL
     out.times = &times[0] if times is not None and tape.length else NULL
@@ -916,4 +931,4 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
         while n > 64 and i < tape.length and not out.stop:
             mid = _next_scan(tape)
             i = _decide_rows(pf, &tape.feeds[mid], mid, tape.feeds[mid].row + 1, i, &out, drain, progress)
-    return i
+    return i, out.points
