@@ -608,8 +608,9 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
 
     ``equity`` and ``times``, if given, receive one point per time: the portfolio equity after the
     last event at that time, and the time (events at one time are one instant, as on the equity
-    curves; a run with many markets on one clock keeps a point per bar, not per market's bar). ``emit(view, signal, fills_before)``, if given, is called after each event (the
-    event stream; with None it costs one branch). While ``pf.interrupt`` is set, ``drain(time_ns)``
+    curves; a run with many markets on one clock keeps a point per bar, not per market's bar).
+    ``emit(view, signal, fills_before)``, if given, is called after each event (the event stream;
+    with None it costs one branch). While ``pf.interrupt`` is set, ``drain(time_ns)``
     runs before the next event (commands); it returns True to stop. ``progress(events_done)``, if
     given, is called after every ``progress_every`` events. Returns (events, points) processed; an
     exception leaving the loop gets them as ``events_done`` and ``points_done``.
