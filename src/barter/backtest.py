@@ -136,8 +136,8 @@ class BacktestResult:
     @property
     def equity(self) -> pd.Series:
         """Portfolio equity (quote currency) indexed by UTC time: one point per time, the equity
-        after the last event at that time, as the equity statistics see it (``engine.equity`` has
-        a point per event, and at a time several markets share it holds states only partly marked)."""
+        after the last event at that time, as the equity statistics see it (at a time several
+        markets share, the states between their events are only partly marked)."""
         import pandas as pd
 
         equity, time_ns = self.engine.equity, self.engine.time_ns
@@ -145,9 +145,7 @@ class BacktestResult:
             raise ConfigError("equity was not recorded (record_equity=False)")
         if equity is None or time_ns is None:
             raise ConfigError("the engine has no equity curve: it has not run")
-        equity, time_ns = np.asarray(equity), np.asarray(time_ns)
-        last = np.append(time_ns[1:] != time_ns[:-1], True)[:len(time_ns)]  # last event of each time
-        return pd.Series(equity[last], index=_utc(time_ns[last]), name="equity")
+        return pd.Series(equity, index=_utc(time_ns), name="equity")
 
     def _market_ids(self) -> list[str]:
         return [m.market_id for m in self.portfolio.markets]

@@ -17,6 +17,7 @@ from libc.stdlib cimport calloc, free
 from libc.string cimport memcmp
 
 from barter._core.book cimport OrderBook
+from libc.stdint cimport INT64_MIN
 from barter._core.position cimport PortfolioCore, portfolio_mark, portfolio_observe
 
 import numpy as np
@@ -540,13 +541,13 @@ def _check_outputs(equity, times, Tape tape):
             raise ValueError(f"{name} buffer has {len(out)} rows, tape has {tape.length}")
 
 
-cdef int _commands(PortfolioCore pf, object drain, int64_t t, double[::1] equity, Py_ssize_t i) except -1:
+cdef int _commands(PortfolioCore pf, object drain, int64_t t, double[::1] equity, Py_ssize_t points) except -1:
     """``drain(t)``: waiting commands run at the engine's time ``t`` (the latest event's; the first
-    event's before any), after event ``i - 1``, whose equity they may change (their fills are
-    points of its time on the curves). Returns 1 when one stops the run."""
+    event's before any), after point ``points - 1`` (that time's), whose equity they may change
+    (their fills are points of its time on the curves). Returns 1 when one stops the run."""
     cdef bint stop = drain(t)
-    if i and equity is not None:
-        equity[i - 1] = pf.equity()
+    if points and equity is not None:
+        equity[points - 1] = pf.equity()
     return stop
 
 
@@ -615,15 +616,19 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
                    Py_ssize_t progress_every=65536):
     """Run Python ``generate_signal`` callbacks (one per market id, or None) over the tape.
 
-    ``equity`` and ``times``, if given, receive the portfolio equity after each event and the
-    event's time. ``emit(view, signal, fills_before)``, if given, is called after each event (the
-    event stream; with None it costs one branch). While ``pf.interrupt`` is set, ``drain(time_ns)``
-    runs before the next event and after the last (commands); it returns True to stop. It runs at
-    the latest event's time (before the first event: that one's), and the equity of that event is
-    written again after it (the commands' fills belong to its time). ``progress(events_done)``, if
-    given, is called after every ``progress_every`` events. Returns the events processed.
+    ``equity`` and ``times``, if given, receive one point per time: the portfolio equity after the
+    last event at that time, and the time (events at one time are one instant, as on the equity
+    curves; a run with many markets on one clock keeps a point per bar, not per market's bar).
+    ``emit(view, signal, fills_before)``, if given, is called after each event (the event stream;
+    with None it costs one branch). While ``pf.interrupt`` is set, ``drain(time_ns)`` runs before
+    the next event and after the last (commands); it returns True to stop. It runs at the latest
+    event's time (before the first event: that one's), and that time's point is written again
+    after it (the commands' fills belong to its time). ``progress(events_done)``, if given, is
+    called after every ``progress_every`` events. Returns (events, points) processed; an exception
+    leaving the loop gets them as ``events_done`` and ``points_done``.
     """
-    cdef Py_ssize_t i = 0, row
+    cdef Py_ssize_t i = 0, row, points = 0
+    cdef int64_t last_t = INT64_MIN
     cdef Py_ssize_t report_at = _first_report(progress, progress_every)
     cdef int32_t mid
     cdef double value
@@ -641,7 +646,7 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
             f = &tape.feeds[mid]
             row = f.row
             if pf.interrupt and drain is not None and _commands(pf, drain, view.time_ns if i else f.time_ns[row],
-                                                                 equity, i):
+                                                                 equity, points):
                 stopped = True
                 break
             f.row += 1
@@ -649,24 +654,27 @@ def run_strategies(Tape tape, PortfolioCore pf, list callbacks, double[::1] equi
             if f.level_start != NULL:
                 _book_row(tape, f, row, mid)
             _step(pf, view, callbacks[mid], emit, &value)
+            if view.time_ns != last_t:  # a new time: a new point
+                last_t = view.time_ns
+                if times is not None:
+                    times[points] = last_t
+                points += 1
             if equity is not None:
-                equity[i] = value
-            if times is not None:
-                times[i] = view.time_ns
+                equity[points - 1] = value
             i += 1
             if i == report_at:
                 progress(i)
                 report_at += progress_every
         if i and not stopped and pf.interrupt and drain is not None:  # commands sent during the last event
-            _commands(pf, drain, view.time_ns, equity, i)
+            _commands(pf, drain, view.time_ns, equity, points)
     except BaseException as exc:
         _note(exc, view, f"while processing event {i} of {view.market} (time_ns={view.time_ns})")
         try:
-            exc.events_done = i  # the engine keeps the equity of the events before this one
+            exc.events_done, exc.points_done = i, points  # the engine keeps the equity before it
         except AttributeError:
             pass  # an exception type without attributes: the engine keeps none
         raise
-    return i
+    return i, points
 
 
 @cython.final
@@ -713,13 +721,15 @@ cdef class Dispatcher:
 
 
 cdef struct Sink:
-    # Where run_decisions' loops put each event: equity and time (NULL: not kept); progress hook state.
+    # Where run_decisions' loops put each time's point: equity and time (NULL: not kept), the
+    # points so far and the latest event's time (commands run at it); progress hook state.
     double* equity
     int64_t* times
+    Py_ssize_t points
+    int64_t last_t
     Py_ssize_t report_at, every
     bint draining               # a drain hook was given
     bint stop                   # the drain hook said stop
-    int64_t last_t              # the latest event's time: commands run at it
 
 
 cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t mid, int64_t t,
@@ -744,12 +754,12 @@ cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t
 
 cdef int _drain(PortfolioCore pf, Sink* out, object drain, int64_t t, Py_ssize_t i) except -1 nogil:
     """``drain``, out of line: the loops keep their registers for the work of every event. After
-    event ``i - 1`` the commands run at its time and their fills are in its equity (``_commands``);
-    before the first event, at ``t`` (its time)."""
+    event ``i - 1`` the commands run at its time and their fills are in its time's point
+    (``_commands``); before the first event, at ``t`` (its time)."""
     with gil:
         out.stop = drain(out.last_t if i else t)
-    if i and out.equity != NULL:
-        out.equity[i - 1] = pf.equity()
+    if out.points and out.equity != NULL:
+        out.equity[out.points - 1] = pf.equity()
     return out.stop
 
 
@@ -769,12 +779,15 @@ cdef inline int _drained(PortfolioCore pf, Sink* out, object drain, int64_t t, P
 
 
 cdef inline Py_ssize_t _put(Sink* out, Py_ssize_t i, double equity, int64_t t, object progress) except -1 nogil:
-    """Record event ``i`` (the portfolio equity after it, its time); returns the events done."""
+    """Record event ``i``: the portfolio equity after it is its time's point (a later event at the
+    same time overwrites it); returns the events done."""
+    if t != out.last_t:
+        out.last_t = t
+        if out.times != NULL:
+            out.times[out.points] = t
+        out.points += 1
     if out.equity != NULL:
-        out.equity[i] = equity
-    if out.times != NULL:
-        out.times[i] = t
-    out.last_t = t
+        out.equity[out.points - 1] = equity
     i += 1
     if i == out.report_at:
         _report(out, i, progress)
@@ -905,7 +918,7 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     2 CloseLong, 4 Short, 8 CloseShort; 0 none) and a strength (default 1.0). No Python runs per
     event (the GIL is released) except ``drain(time_ns)`` while ``pf.interrupt`` is set and
     ``progress(events_done)`` every ``progress_every`` events, as in ``run_strategies``. Returns
-    the number of events processed.
+    (events, points) processed, as ``run_strategies``.
 
     The merge runs in the order of ``_next``: the markets whose next event is at the earliest
     time T, by id, each with all its events at T in a row. Up to 64 markets the next event time of
@@ -918,7 +931,8 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     cdef Feed* f
     cdef Sink out
     out.report_at = _first_report(progress, progress_every)
-    out.every, out.draining, out.stop, out.last_t = progress_every, drain is not None, False, 0
+    out.every, out.draining, out.stop = progress_every, drain is not None, False
+    out.points, out.last_t = 0, INT64_MIN
     _check_outputs(equity, times, tape)
     out.equity = &equity[0] if equity is not None and tape.length else NULL
     out.times = &times[0] if times is not None and tape.length else NULL
@@ -941,4 +955,4 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
             i = _decide_rows(pf, &tape.feeds[mid], mid, tape.feeds[mid].row + 1, i, &out, drain, progress)
         if i and not out.stop:  # commands sent during the last event
             _drained(pf, &out, drain, out.last_t, i)
-    return i
+    return i, out.points

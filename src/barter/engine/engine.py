@@ -97,8 +97,8 @@ class Engine:
         One per market.
     portfolio : Portfolio
     record_equity : bool
-        Keep the portfolio equity after every event (``equity`` after ``run``), including the
-        fills of commands run right after it (at its time).
+        Keep the portfolio equity at every event time, after the last event at that time and
+        the fills of commands run right after it (``equity`` and ``time_ns`` after ``run``).
     listeners : iterable
         Receive every event in order (see ``barter.engine.events``): callables, queues (anything
         with ``put``) or sinks such as ``JsonLinesSink``. More can be added with ``subscribe``.
@@ -149,13 +149,14 @@ class Engine:
 
     @property
     def time_ns(self) -> Optional[np.ndarray]:
-        """The time of each event of ``equity`` (int64 UNIX ns, UTC); None before ``run``.
+        """The time of each point of ``equity`` (int64 UNIX ns, UTC, one per time); None before ``run``.
 
-        After a backtest of several markets they are read from the tape the first time they are
-        asked for (the loop writes only the equity): the traders' data must not change before."""
+        After a backtest they are read from the tape the first time they are asked for (the loop
+        writes only the equity): the traders' data must not change before."""
         if self._merged is not None:
             tape, events = self._merged
-            self._time_ns, self._merged = tape.merged_times(events), None
+            times = tape.merged_times(events)
+            self._time_ns, self._merged = times[np.append(times[1:] != times[:-1], True)[:len(times)]], None
         return self._time_ns
 
     @time_ns.setter
@@ -237,14 +238,14 @@ class Engine:
         started = time.perf_counter()
         try:
             if compiled:
-                self.events = run_decisions(tape, core, equity, None, self.drain_at, hook, progress_every)
+                self.events, points = run_decisions(tape, core, equity, None, self.drain_at, hook, progress_every)
             else:
-                self.events = run_strategies(tape, core, self.callbacks(), equity, None, self._emitter,
-                                             self.drain_at, hook, progress_every)
+                self.events, points = run_strategies(tape, core, self.callbacks(), equity, None, self._emitter,
+                                                     self.drain_at, hook, progress_every)
             last = max((int(t.data.time_ns[tape.next_row(m) - 1]) for m, t in enumerate(self.traders)
                         if tape.next_row(m)), default=0)
             if self.events and not self._commands.empty():
-                self._drain_late(last, equity)
+                self._drain_late(last, equity, points)
             if desks:  # orders in flight when the data ended match against the last books
                 for desk in desks:
                     desk.flush(last)
@@ -252,28 +253,27 @@ class Engine:
                 progress(self.events, total)
         except Exception as exc:
             self.events = getattr(exc, "events_done", self.events)  # the loops note how far they got
-            self._keep_equity(equity, tape)
+            self._keep_equity(equity, tape, getattr(exc, "points_done", 0))
             self._report_stop(exc)
             raise
         finally:
             self.elapsed_s = time.perf_counter() - started
-        self._keep_equity(equity, tape)
+        self._keep_equity(equity, tape, points)
 
-    def _drain_late(self, t: int, equity: Optional[np.ndarray]) -> None:
+    def _drain_late(self, t: int, equity: Optional[np.ndarray], points: int) -> None:
         """Commands sent (from another thread) after the loop's last look: they run at the last
-        event's time ``t``, as the loop runs those sent during that event."""
+        event's time ``t``, as the loop runs those sent during that event (in its time's point)."""
         self.drain_at(t)
-        if equity is not None:
-            equity[self.events - 1] = self.portfolio.core.equity_value
+        if equity is not None and points:
+            equity[points - 1] = self.portfolio.core.equity_value
 
-    def _keep_equity(self, equity: Optional[np.ndarray], tape: Any) -> None:
-        """The equity and times of the events done (all, or those before an error stopped the run)."""
-        self.equity = equity[:self.events] if equity is not None else np.empty(0)
+    def _keep_equity(self, equity: Optional[np.ndarray], tape: Any, points: int) -> None:
+        """The equity points of the events done (all, or those before an error stopped the run);
+        their times are replayed from the tape when read (the loops write none)."""
+        self.equity = equity[:points] if equity is not None else np.empty(0)
         if not self.record_equity:
             self.time_ns = np.empty(0, dtype=np.int64)
-        elif len(self.traders) == 1:  # one market's event times are its data's
-            self.time_ns = np.asarray(self.traders[0].data.time_ns[:self.events], dtype=np.int64)
-        else:  # merged: the loops write no time per event; replayed from the tape when read
+        else:
             self._merged = (tape, self.events)
 
     async def run_async(self) -> None:

@@ -170,9 +170,12 @@ async def run_live(engine: Engine) -> None:
                 value = dispatcher.process(mid, last, *fields)
                 latest[0] = max(latest[0], last)
                 engine.events += 1
-                if engine.record_equity:
-                    times.append(last)
-                    equity.append(value)
+                if engine.record_equity:  # one point per time, as the equity curves
+                    if times and times[-1] == last:
+                        equity[-1] = value
+                    else:
+                        times.append(last)
+                        equity.append(value)
 
     def wake() -> None:  # from the thread that sent a command
         loop.call_soon_threadsafe(drain)

@@ -79,7 +79,7 @@ class Outcome:
     error : str or None
         ``"ExceptionType: message"`` of a failed run.
     equity : tuple of (int64 array, float64 array) or None
-        (time_ns, equity in quote currency) after every event, with ``Task.keep_equity``.
+        (time_ns, equity in quote currency) at every event time, with ``Task.keep_equity``.
     trade_returns : float64 array or None
         PnL return of each exited position in exit order, with ``Task.keep_equity``.
     """

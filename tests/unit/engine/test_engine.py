@@ -238,7 +238,8 @@ def test_markets_on_one_clock_keep_the_merge_order_and_results():
 @pytest.mark.parametrize("stop", [None, 7, 61], ids=["whole", "mid-round", "after-the-clock"])
 def test_merged_times_are_the_times_the_loops_write(stop):
     """The engine reads a merged run's times from the tape (Tape.merged_times) instead of having the
-    loop write them: the same array as the loops' own ``times`` output, and the tape keeps its place."""
+    loop write them: the same times as the loops' own ``times`` output (one per time), and the tape
+    keeps its place."""
     from barter._core.dispatch import run_decisions, run_strategies
     from barter.engine.tape import build_tape
 
@@ -251,12 +252,12 @@ def test_merged_times_are_the_times_the_loops_write(stop):
         drain = (lambda t: True) if stop else None
         progress = (lambda done: setattr(core, "interrupt", True)) if stop else None
         if loop == "decisions":
-            n = run_decisions(tape, core, equity, times, drain, progress, stop or 65536)
+            n, points = run_decisions(tape, core, equity, times, drain, progress, stop or 65536)
         else:
-            n = run_strategies(tape, core, [None] * 3, equity, times, None, drain, progress, stop or 65536)
+            n, points = run_strategies(tape, core, [None] * 3, equity, times, None, drain, progress, stop or 65536)
         assert n == (stop or tape.length)
         rows = [tape.next_row(m) for m in range(3)]
-        np.testing.assert_array_equal(tape.merged_times(n), times[:n])
+        np.testing.assert_array_equal(np.unique(tape.merged_times(n)), times[:points])
         assert [tape.next_row(m) for m in range(3)] == rows
     assert len(tape.merged_times(0)) == 0
     with pytest.raises(ValueError):
@@ -294,14 +295,19 @@ def test_the_loops_drain_commands_sent_during_the_last_event_at_its_time(loop, n
 
     assert tape.length % 5 == 0
     if loop == "decisions":
-        n = run_decisions(tape, core, equity, times, drain, progress, 5)
+        n, points = run_decisions(tape, core, equity, times, drain, progress, 5)
     else:
-        n = run_strategies(tape, core, [None] * n_markets, equity, times, None, drain, progress, 5)
+        n, points = run_strategies(tape, core, [None] * n_markets, equity, times, None, drain, progress, 5)
     assert n == tape.length
+    event_times = tape.merged_times(n).tolist()
     after = list(range(5, n + 1, 5))  # the events the commands came after
-    assert [t for t, _ in drained] == [int(times[k - 1]) for k in after]
-    assert [equity[k - 1] for k in after] == [e for _, e in drained]  # re-written after the commands
-    assert equity[-1] == core.equity_value
+    assert [t for t, _ in drained] == [event_times[k - 1] for k in after]
+    point = {t: i for i, t in enumerate(times[:points].tolist())}
+    last_of_time = [k for k in after if k == n or event_times[k] != event_times[k - 1]]
+    assert last_of_time  # their time's point is the state after the commands (re-written after them)
+    assert [equity[point[event_times[k - 1]]] for k in last_of_time] == \
+        [e for (_, e), k in zip(drained, after) if k in last_of_time]
+    assert equity[points - 1] == core.equity_value
 
 
 @pytest.mark.parametrize("precomputed", [True, False], ids=["precomputed", "python"])
@@ -311,7 +317,7 @@ def test_a_command_stops_markets_on_one_clock_between_two_events(precomputed):
     engine = Engine(one_clock_traders(precomputed), Portfolio(starting_cash=10_000.0))
     engine.run(lambda done, total: engine.send(Terminate()) if done == 7 else None, progress_every=7)
     assert engine.terminated and engine.events == 7  # mid-round: the 3rd round's first event was the 7th
-    assert engine.time_ns.tolist() == [0, 0, 0, MIN, MIN, MIN, 2 * MIN]
+    assert engine.time_ns.tolist() == [0, MIN, 2 * MIN] and len(engine.equity) == 3  # one point per time
 
 
 def test_engine_arguments_are_checked_and_likely_mistakes_warned() -> None:

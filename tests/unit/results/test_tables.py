@@ -62,8 +62,8 @@ def test_a_run_stopped_by_an_error_keeps_the_equity_of_the_events_before_it() ->
         with pytest.raises(RuntimeError):
             engine.run()
         equity = BacktestResult(engine).equity
-        assert engine.events == len(engine.equity) == 50 * len(traders)  # btc's 51st call raised, before eth's
-        assert len(equity) == 50  # the result has one point per time: both markets' bars share them
+        assert engine.events == 50 * len(traders)  # btc's 51st call raised, before eth's
+        assert len(engine.equity) == len(equity) == 50  # one point per time: both markets' bars share them
         assert equity.index.is_unique and equity.index.is_monotonic_increasing and (equity == 1_000.0).all()
 
     class Idle(Strategy):

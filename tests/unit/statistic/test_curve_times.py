@@ -35,10 +35,13 @@ def engine_of(markets: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], fee
     return Engine(traders, portfolio)
 
 
-def last_of_each_time(engine: Engine) -> tuple[np.ndarray, np.ndarray]:
-    times, equity = np.asarray(engine.time_ns), np.asarray(engine.equity)
-    last = np.append(times[1:] != times[:-1], True)
-    return times[last], equity[last]
+def equity_by_event(markets: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], fee: float = 0.0) -> np.ndarray:
+    """The portfolio equity after every event (a Python strategy stream's view of the run)."""
+    seen: list[float] = []
+    engine = engine_of(markets, fee)
+    engine.subscribe(lambda event: seen.append(engine.portfolio.equity) if type(event).__name__ == "MarketEvent" else None)
+    engine.run()
+    return np.asarray(seen)
 
 
 def test_a_hedged_pair_has_no_drawdown() -> None:
@@ -47,12 +50,13 @@ def test_a_hedged_pair_has_no_drawdown() -> None:
     n = 200
     times = T0 + np.arange(n, dtype=np.int64) * MINUTE
     closes = 100.0 * np.exp(np.cumsum(np.random.default_rng(7).normal(0.0, 0.01, n)))
-    engine = engine_of([(base, times, closes, np.eye(1, n, 0, np.int8)[0] * d.mask)
-                        for base, d in (("aaa", Decision.LONG), ("bbb", Decision.SHORT))])
-    engine.run()
-    per_event = np.asarray(engine.equity)
+    markets = [(base, times, closes, np.eye(1, n, 0, np.int8)[0] * d.mask)
+               for base, d in (("aaa", Decision.LONG), ("bbb", Decision.SHORT))]
+    per_event = equity_by_event(markets)
     assert per_event.min() < 9_990.0 < 10_010.0 < per_event.max()  # the half-marked states
-    assert set(last_of_each_time(engine)[1].tolist()) == {10_000.0}
+    engine = engine_of(markets)
+    engine.run()
+    assert engine.time_ns.tolist() == times.tolist() and set(engine.equity.tolist()) == {10_000.0}
     equity = engine.portfolio.statistics().equity
     assert (equity.max_drawdown, equity.drawdowns, equity.volatility) == (0.0, 0, 0.0)
     assert engine.portfolio.statistics(engine.markets[0]).equity.max_drawdown < -0.005  # a leg alone
@@ -85,7 +89,11 @@ def test_total_statistics_equal_the_reference_on_each_times_last_equity(markets)
     event, and do not depend on which market's event came first at a time (up to the float sums)."""
     engine = engine_of(markets, fee=0.001)
     engine.run()
-    times, equity = last_of_each_time(engine)
+    times, equity = engine.time_ns, engine.equity
+    assert len(times) == len(np.unique(np.concatenate([t for _, t, _, _ in markets])))
+    per_event = equity_by_event(markets, fee=0.001)
+    np.testing.assert_array_equal(per_event[np.append(np.diff(np.sort(np.concatenate(
+        [t for _, t, _, _ in markets]))) != 0, True)], equity)  # each time's last event
     want = equity_summary(times, equity, CONFIG.starting_equity, CONFIG.risk_free_return,
                           CONFIG.trading_days_per_year, int(times[-1] - times[0]))
     got = engine.portfolio.statistics().equity
@@ -107,5 +115,5 @@ def test_result_equity_has_one_point_per_time() -> None:
                         ("bbb", times, closes[::-1].copy(), np.zeros(n, np.int8))])
     engine.run()
     series = barter.BacktestResult(engine).equity
-    assert series.index.is_unique and len(series) == n
-    np.testing.assert_array_equal(series.to_numpy(), last_of_each_time(engine)[1])
+    assert engine.events == 2 * n and len(engine.equity) == len(series) == n and series.index.is_unique
+    np.testing.assert_array_equal(series.to_numpy(), engine.equity)
