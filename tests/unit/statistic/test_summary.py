@@ -500,3 +500,17 @@ def test_real_equity_file_with_252_days_and_a_different_starting_equity(data_dir
     assert got.cagr == pytest.approx((equity[-1] / 10_000.0) ** (252 / 2148) - 1, rel=1e-12)
     want = equity_summary(times, equity, 10_000.0, 0.0, 252, int(times[-1] - times[0]))
     assert fields_of(got, EQUITY_FIELDS) == pytest.approx(want, rel=1e-9)
+    from barter.results import analytics  # the tear sheet's returns are the same days
+
+    plotted = analytics.daily_returns(series, got.start)
+    assert len(plotted) == got.days and plotted.mean() == pytest.approx(got.mean_daily_return, rel=1e-9)
+
+
+def test_walk_forward_equity_summary_starts_at_the_stitched_cash():
+    """The walk-forward's stitched equity starts at the starting cash; a different starting_equity in
+    its StatisticConfig does not change its base."""
+    from barter.sweep.walkforward import _equity_summary
+
+    times = np.array([T0 + 12 * H, T0 + DAY + 12 * H], dtype=np.int64)
+    got = _equity_summary(times, np.array([10_100.0, 10_200.0]), 10_000.0, StatisticConfig(starting_equity=5_000.0))
+    assert got is not None and got.start == 10_000.0 and got.total_return == pytest.approx(0.02, rel=1e-12)
