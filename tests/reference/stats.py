@@ -133,14 +133,15 @@ def drawdowns(times: Sequence[int], equity: Sequence[float], start: Optional[flo
 # Daily returns
 # --------------------------------------------------------------------------------------------------
 def daily_closes(times_ns: Sequence[int], equity: Sequence[float]) -> pd.Series:
-    """The equity curve resampled to UTC days: each day's last value, empty days forward-filled."""
+    """The equity curve resampled to UTC days: each day's last value; a day without points is not
+    in the series (no return for it; the next day's return is over the last close before it)."""
     s = pd.Series(np.asarray(equity, dtype=np.float64),
                   index=pd.to_datetime(np.asarray(times_ns, dtype=np.int64), unit="ns", utc=True))
-    return s.resample("1D").last().ffill()
+    return s.resample("1D").last().dropna()
 
 
 def daily_returns(times_ns: Sequence[int], equity: Sequence[float], start: float) -> np.ndarray:
-    """pct_change of the daily closes with the starting equity prepended as the day before."""
+    """pct_change of the daily closes (days with points) with the starting equity prepended."""
     if len(times_ns) == 0:
         return np.empty(0)
     closes = daily_closes(times_ns, equity)
@@ -251,7 +252,7 @@ def trade_state(trades: Sequence[RefTrade], starting_equity: float, rfr: float =
         seed.update(t.exit_ns, t.equity)
     return {
         "starting_equity": starting_equity,
-        "start_ns": trades[0].enter_ns if trades else 0,
+        "start_ns": min(t.enter_ns for t in trades) if trades else 0,   # the first entry
         "end_ns": max([0] + [t.exit_ns for t in trades]),
         "holding_ns": sum(t.exit_ns - t.enter_ns for t in trades),
         "returns": welford_dict(r),
@@ -276,7 +277,7 @@ def trade_summary(trades: Sequence[RefTrade], starting_equity: float, rfr: float
     for t in trades:
         seed.update(t.exit_ns, t.equity)
     sd = seed.summary(fold_open=True)
-    period = (max(t.exit_ns for t in trades) - trades[0].enter_ns) if n else 0
+    period = (max(t.exit_ns for t in trades) - min(t.enter_ns for t in trades)) if n else 0
     tpd = n / (max(period, 10**9) / DAY_NS) if n else 0.0
     mean = float(np.mean(r)) if n else 0.0
     std = math.sqrt(exact_mean_m2(r.tolist())[1] / n) if n else 0.0   # population

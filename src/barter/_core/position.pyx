@@ -75,7 +75,10 @@ cdef class PortfolioCore:
     size_decimals : int or None
         Entry quantities are floored to this many decimals (the seed: 4); None: no rounding.
     starting_equity : float
-        StatisticConfig.starting_equity, where the drawdown trackers start.
+        StatisticConfig.starting_equity: where the seed's drawdown trackers over exit balances and
+        the per-market equity curves (starting_equity + that market's PnL) start. The total equity
+        curve (cash + unrealised PnL) starts at ``starting_cash`` (at ``starting_equity`` only
+        when ``starting_cash`` is 0, where no return is defined).
     risk_free_return : float
         StatisticConfig.risk_free_return, the target of downside deviations.
     order_hook : callable or None
@@ -128,7 +131,10 @@ cdef class PortfolioCore:
             self.first_ns[i] = INT64_MAX
             feed_init(&self.feeds[i])
         trades_init(&self.total_stats, starting_equity, risk_free_return)
-        equity_init(&self.total_curve, starting_equity, risk_free_return)
+        # the total curve is the portfolio's equity: its first peak and first daily return's base
+        # are the cash it starts with, whatever StatisticConfig.starting_equity says
+        equity_init(&self.total_curve, starting_cash if starting_cash > 0.0 else starting_equity,
+                    risk_free_return)
         self.total_first_ns = INT64_MAX
         feed_init(&self.total_feed)
         self.starting_equity = starting_equity

@@ -30,7 +30,8 @@ cdef struct Drawdowns:
 
 
 cdef struct DailyReturns:
-    # Equity resampled to UTC days: each day's last value over the previous day's (or the start).
+    # Equity resampled to UTC days: each day's last value over the last value of the previous day
+    # that had points (or the start). A day without points is not a day of the series.
     int64_t n, next_day_ns, last_ns
     double prev_close, last
     Welford returns
@@ -38,6 +39,7 @@ cdef struct DailyReturns:
 
 
 cdef struct EquityCurve:
+    double start                # the equity before the first point (quote currency)
     Drawdowns drawdowns
     DailyReturns daily
 
@@ -97,6 +99,16 @@ cdef inline void equity_push(EquityCurve* c, int64_t t, double equity) noexcept 
 cdef dict equity_state(const EquityCurve* c)
 
 
+@cython.cdivision(True)  # the divisor is not 0; the sign is corrected so days start at UTC midnight
+cdef inline int64_t day_start(int64_t t) noexcept nogil:
+    """The UTC midnight at or before ``t`` (``t`` > INT64_MIN + one day)."""
+    cdef int64_t day = (<int64_t> 86_400) * 1_000_000_000
+    cdef int64_t r = t % day
+    if r < 0:
+        r += day
+    return t - r
+
+
 cdef void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil
 
 
@@ -104,11 +116,14 @@ cdef struct CurveFeed:
     # What a curve has not been given yet. A curve holds one point per time, the equity after the
     # last event at that time, so the point of time ``pending_ns`` waits until an event at another
     # time comes. A time whose events left the equity unchanged ("flat": no position open, no
-    # fill) is not pushed; the latest one is applied (``equity_catch_up``) before the next push.
+    # fill) is not pushed; the latest one is applied (``equity_catch_up``) before the next push,
+    # and the latest of each earlier UTC day as a later day's flat time comes, so every day that
+    # had events is a day of the daily returns.
     int64_t pending_ns          # the time of the latest event (INT64_MIN: none yet)
     double pending_equity       # its equity, when ``moved``
     bint moved                  # an event at ``pending_ns`` may have changed the equity
     int64_t flat_ns             # the latest finished flat time not applied (INT64_MIN: none)
+    int64_t flat_day_end        # the UTC midnight after the day of the latest flat time stored
 
 
 cdef inline void feed_init(CurveFeed* q) noexcept nogil:
@@ -116,6 +131,7 @@ cdef inline void feed_init(CurveFeed* q) noexcept nogil:
     q.pending_equity = 0.0
     q.moved = False
     q.flat_ns = INT64_MIN
+    q.flat_day_end = INT64_MIN
 
 
 cdef inline void feed_event(EquityCurve* c, CurveFeed* q, int64_t t, bint moved, double equity) noexcept nogil:
@@ -127,6 +143,10 @@ cdef inline void feed_event(EquityCurve* c, CurveFeed* q, int64_t t, bint moved,
             equity_push(c, q.pending_ns, q.pending_equity)
             q.moved = False
         else:
+            if q.pending_ns >= q.flat_day_end and q.pending_ns != INT64_MIN:  # a later day's flat time
+                if q.flat_ns != INT64_MIN:  # the earlier day's last flat time makes that day a day
+                    equity_catch_up(c, q.flat_ns)
+                q.flat_day_end = day_start(q.pending_ns) + (<int64_t> 86_400) * 1_000_000_000
             q.flat_ns = q.pending_ns
         q.pending_ns = t
     if moved:
@@ -141,8 +161,10 @@ cdef inline void feed_flush(EquityCurve* c, const CurveFeed* q) noexcept nogil:
     """Apply what ``q`` holds to ``c`` (a copy, for reading: the curve as if no event followed)."""
     if q.moved:
         equity_push(c, q.pending_ns, q.pending_equity)
-    else:
-        equity_catch_up(c, q.pending_ns if q.pending_ns != INT64_MIN else q.flat_ns)
+        return
+    if q.flat_ns != INT64_MIN and q.pending_ns >= q.flat_day_end:  # the pending time is a later day's
+        equity_catch_up(c, q.flat_ns)
+    equity_catch_up(c, q.pending_ns if q.pending_ns != INT64_MIN else q.flat_ns)
 
 
 @cython.final

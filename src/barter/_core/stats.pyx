@@ -6,8 +6,9 @@ points arrive, readable at any time.
 - ``Downside``: sum of squared shortfalls below a target over all samples (Sortino's denominator).
 - ``Drawdowns``: an equity curve's drawdowns below its running peak: current, deepest, episodes
   (peak to recovery) with mean depth and duration, and the time spent under water.
-- ``DailyReturns``: the equity curve resampled to UTC days (each day's last value over the previous
-  day's; days without points return 0), into a Welford and a Downside accumulator.
+- ``DailyReturns``: the equity curve resampled to UTC days (each day's last value over the last
+  value of the previous day that had points; a day without points is not a day of the series, the
+  next return spans the gap), into a Welford and a Downside accumulator.
 - ``TradeSummary``: PnL returns and PnL of exited positions, plus the seed's drawdown over the
   balance at each exit (SEED.md §3).
 
@@ -156,31 +157,20 @@ cdef dict _drawdowns_dict(const Drawdowns* d):
 
 # -- daily returns ------------------------------------------------------------------------------
 
-@cython.cdivision(True)  # DAY_NS != 0; the sign is corrected below so days start at UTC midnight
-cdef inline int64_t _day_start(int64_t t) noexcept nogil:
-    cdef int64_t r = t % DAY_NS
-    if r < 0:
-        r += DAY_NS
-    return t - r
-
-
 cdef inline void _push_return(DailyReturns* d, double r) noexcept nogil:
     welford_push(&d.returns, r)
     downside_push(&d.downside, r)
 
 
-@cython.cdivision(True)  # DAY_NS != 0 and both operands are day starts, so the division is exact
 cdef void _daily_update(DailyReturns* d, int64_t t, double equity) noexcept nogil:
-    cdef int64_t gap, i
+    """A day without points (a weekend of an equity feed) adds no return: the next day's return is
+    over the last value before the gap, as a daily-bar series has it."""
     if d.n == 0:
-        d.next_day_ns = _day_start(t) + DAY_NS
+        d.next_day_ns = day_start(t) + DAY_NS
     elif t >= d.next_day_ns:
         _push_return(d, d.last / d.prev_close - 1.0)
         d.prev_close = d.last
-        gap = (_day_start(t) - d.next_day_ns) / DAY_NS
-        for i in range(gap):
-            _push_return(d, 0.0)
-        d.next_day_ns = _day_start(t) + DAY_NS
+        d.next_day_ns = day_start(t) + DAY_NS
     d.n += 1
     d.last = equity
     d.last_ns = t
@@ -197,6 +187,7 @@ cdef dict _daily_dict(const DailyReturns* d):
 # -- equity curve -------------------------------------------------------------------------------
 
 cdef void equity_init(EquityCurve* c, double starting_equity, double target) noexcept nogil:
+    c.start = starting_equity
     c.drawdowns = Drawdowns(1, NO_TIME, NO_TIME, NO_TIME, 0, starting_equity, 0.0, 0.0, 0.0, 0, 0, 0.0, 0.0)
     # next_day_ns = NO_TIME until the first point: no time is before it (equity_push relies on it)
     c.daily = DailyReturns(0, NO_TIME, NO_TIME, starting_equity, starting_equity,
@@ -217,7 +208,7 @@ cdef void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil:
 
 
 cdef dict equity_state(const EquityCurve* c):
-    return {"drawdowns": _drawdowns_dict(&c.drawdowns), "daily": _daily_dict(&c.daily)}
+    return {"start": c.start, "drawdowns": _drawdowns_dict(&c.drawdowns), "daily": _daily_dict(&c.daily)}
 
 # -- exited positions ---------------------------------------------------------------------------
 
@@ -275,7 +266,8 @@ cdef void _seed_drawdown(TradeSummary* s, int64_t t, double equity) noexcept nog
 
 cdef void trades_update(TradeSummary* s, int64_t enter_ns, int64_t exit_ns, double pnl_return,
                         double pnl, double equity) noexcept nogil:
-    if s.returns.n == 0:
+    # the first entry, whichever trade exits first (the Total row's markets' trades overlap)
+    if s.returns.n == 0 or enter_ns < s.start_ns:
         s.start_ns = enter_ns
     if exit_ns > s.end_ns:
         s.end_ns = exit_ns
@@ -497,7 +489,11 @@ cdef class DrawdownTracker:
 
 @cython.final
 cdef class EquityStats:
-    """An equity curve's drawdowns and its UTC-daily returns, from ``starting_equity``."""
+    """An equity curve's drawdowns and its UTC-daily returns, from ``starting_equity``.
+
+    Daily returns are over the UTC days that have points: each such day's last equity over the
+    previous such day's (``starting_equity`` before the first); a day without points adds no return.
+    """
 
     def __init__(self, double starting_equity, double risk_free_return=0.0):
         _check_point(NO_TIME, 0, starting_equity)

@@ -28,12 +28,13 @@ def drawdown(equity: pd.Series) -> pd.Series:
 
 
 def daily_equity(equity: pd.Series) -> pd.Series:
-    """Each UTC day's last equity; a day without events keeps the previous day's."""
-    return equity.resample("1D").last().ffill().rename("equity")
+    """Each UTC day's last equity, for the days with events (a day without any is not in it)."""
+    return equity.resample("1D").last().dropna().rename("equity")
 
 
 def daily_returns(equity: pd.Series, starting_equity: float) -> pd.Series:
-    """Each UTC day's last equity over the previous day's, − 1 (the first day over ``starting_equity``).
+    """Each UTC day's last equity over the previous such day's, − 1 (the first day over
+    ``starting_equity``), for the days with events: a day without any has no return.
 
     The same returns as ``EquitySummary`` (``days``, ``mean_daily_return``, ``sharpe``).
     """

@@ -164,7 +164,7 @@ def figures(result: Any, price: Optional[pd.Series] = None, *, market: Optional[
     out: dict[str, Any] = {}
     if has_equity(result):
         equity = result.equity
-        start = config.starting_equity
+        start = result.summary.total.equity.start  # the portfolio's starting cash, as its curve's
         daily = analytics.daily_returns(equity, start)
         out[DIV_IDS[0]] = equity_figure(equity, max_points)
     line = _price_series(result, price, market)

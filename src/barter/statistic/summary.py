@@ -18,9 +18,11 @@ _MIN_PERIOD_NS = 10**9  # a zero-length trading period counts as one second (def
 
 @dataclass(frozen=True, slots=True)
 class StatisticConfig:
-    """``starting_equity`` (quote currency) starts the drawdown tracker; ``trading_days_per_year``
-    annualises daily ratios; ``risk_free_return`` (per trade, as a fraction) is subtracted from the
-    mean return in every ratio."""
+    """``starting_equity`` (quote currency) starts the seed's drawdown tracker over exit balances
+    and each market's equity curve (starting_equity + that market's PnL); the Total row's equity
+    curve starts at the portfolio's starting cash. ``trading_days_per_year`` annualises daily
+    ratios; ``risk_free_return`` (per trade, as a fraction) is subtracted from the mean return in
+    every ratio."""
 
     starting_equity: float = 10_000.0
     trading_days_per_year: int = 365
@@ -76,13 +78,18 @@ class EquitySummary:
 
     Attributes
     ----------
+    start : float
+        The curve's equity before its first point: the portfolio's starting cash for the Total row,
+        ``StatisticConfig.starting_equity`` for a market's row (starting_equity + its PnL).
     days : int
-        UTC days spanned; daily returns are each day's last equity over the previous day's (the
-        starting equity before the first day; days without events return 0).
+        UTC days with events; daily returns are each such day's last equity over the previous
+        such day's (``start`` before the first). A day without events (a weekend of an equity
+        feed) is not a day of the series: it has no return, and the next return spans the gap.
     total_return : float
         end / start − 1.
     cagr : float
-        (end / start) ^ (trading_days_per_year / days) − 1 (as empyrical, one return per day).
+        (end / start) ^ (trading_days_per_year / days) − 1 (as empyrical, one return per day with
+        events: with daily bars of an equity, trading_days_per_year=252 gives calendar years).
     volatility : float
         Sample std of daily returns × √trading_days_per_year.
     sharpe, sortino : float
@@ -116,10 +123,12 @@ class EquitySummary:
 
     @classmethod
     def from_state(cls, state: dict[str, Any], span_ns: int, config: StatisticConfig) -> EquitySummary:
+        """``state`` is an equity curve's state (``EquityStats.state()``); its ``start`` is the
+        curve's own, which for the Total row is the starting cash, not ``config.starting_equity``."""
         daily, dd = state["daily"], state["drawdowns"]
         returns = daily["returns"]
         days = returns["count"]
-        start = config.starting_equity
+        start = state["start"]
         end = daily["last"] if daily["points"] else start
         growth = end / start
         cagr = _cagr(growth, config.trading_days_per_year / days) if days else 0.0

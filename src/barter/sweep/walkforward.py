@@ -152,10 +152,13 @@ def _merged_returns(oos: list[Outcome]) -> RunningStats:
     return total
 
 
-def _equity_summary(times: np.ndarray, values: np.ndarray, config: StatisticConfig) -> Optional[EquitySummary]:
+def _equity_summary(times: np.ndarray, values: np.ndarray, start: float,
+                    config: StatisticConfig) -> Optional[EquitySummary]:
+    """The stitched portfolio equity's summary, from the cash it starts with (``_stitch``'s level),
+    whatever ``config.starting_equity`` says."""
     if not len(times):
         return None
-    stats = EquityStats(config.starting_equity, config.risk_free_return)
+    stats = EquityStats(start, config.risk_free_return)
     stats.update_many(times, values)
     return EquitySummary.from_state(stats.state(), int(times[-1] - times[0]), config)
 
@@ -229,7 +232,7 @@ def walk_forward(data: DataLike, strategy: Strategy, params: ParamSpace, *, trai
         windows=pd.DataFrame(_window_rows(wins, chosen, {o.run: o for o in oos}, candles.time_ns, metric)),
         in_sample=_in_sample_frame(found, n_sets, metric, ascending),
         equity=pd.Series(values, index=pd.to_datetime(times, utc=True), name="equity"),
-        summary=_equity_summary(times, values, config),
+        summary=_equity_summary(times, values, start, config),
         oos_returns=_merged_returns(oos),
         interrupted=interrupted,
     )

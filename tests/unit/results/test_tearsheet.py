@@ -67,6 +67,23 @@ def test_plotted_series_match_the_summary(which: str, request: pytest.FixtureReq
     assert compounded == pytest.approx(s.total_return, rel=1e-9)
 
 
+def test_plotted_returns_start_at_the_starting_cash_when_starting_equity_differs() -> None:
+    """StatisticConfig.starting_equity 5,000 beside 10,000 of cash: the plotted daily and monthly
+    returns are over the portfolio's equity from 10,000, as the Total row's."""
+    from barter.results.tearsheet import figures
+    from barter.statistic import StatisticConfig
+
+    result = barter.backtest(default_candles(3_000), RSIStrategy(), starting_cash=10_000.0,
+                             statistic_config=StatisticConfig(starting_equity=5_000.0))
+    s = result.summary.total.equity
+    assert s.start == 10_000.0
+    daily = analytics.daily_returns(result.equity, s.start)
+    assert len(daily) == s.days and daily.mean() == pytest.approx(s.mean_daily_return, rel=1e-9)
+    plotted = np.asarray(figures(result)[DIV_IDS[3]].data[0].x)
+    np.testing.assert_allclose(plotted, daily.to_numpy() * 100.0, rtol=1e-12)
+    assert abs(plotted[0]) < 50.0  # not the +100 % of 10,000 over 5,000
+
+
 def test_monthly_heatmap_labels_only_months_with_data() -> None:
     monthly = pd.DataFrame([[np.nan, 0.0123] + [np.nan] * 10], index=[2024], columns=range(1, 13))
     heatmap = monthly_figure(monthly).data[0]

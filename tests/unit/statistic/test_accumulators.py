@@ -260,14 +260,15 @@ def test_equity_stats_hand_worked_days_and_drawdowns():
         e.update(t, v)
     s = e.state()
     daily = s["daily"]
-    # day closes: D0 990, D1 1100, D2 and D3 none (1100), D4 1045 (the current partial day counts)
-    r = [990 / 1000 - 1, 1100 / 990 - 1, 0.0, 0.0, 1045 / 1100 - 1]
+    # day closes: D0 990, D1 1100, D4 1045 (the current partial day counts). D2 and D3 have no
+    # points: they are not days of the series (no 0 returns); D4's return spans them.
+    r = [990 / 1000 - 1, 1100 / 990 - 1, 1045 / 1100 - 1]
     assert (daily["points"], daily["last"], daily["last_ns"]) == (4, 1045.0, T0 + 4 * DAY + H)
-    assert daily["returns"]["count"] == 5
-    assert daily["returns"]["mean"] == pytest.approx(sum(r) / 5, rel=1e-12)
+    assert daily["returns"]["count"] == 3
+    assert daily["returns"]["mean"] == pytest.approx(sum(r) / 3, rel=1e-12)
     assert daily["returns"]["m2"] == pytest.approx(moments(r)["m2"], rel=1e-12)
     assert (daily["returns"]["low"], daily["returns"]["high"]) == (pytest.approx(-0.05), pytest.approx(1 / 9))
-    assert daily["downside"] == {"count": 5, "target": 0.0, "sum_sq": pytest.approx(0.01**2 + 0.05**2)}
+    assert daily["downside"] == {"count": 3, "target": 0.0, "sum_sq": pytest.approx(0.01**2 + 0.05**2)}
     dd = s["drawdowns"]
     # start 1000 at 06:00 (the first point's time), 06:00 1010 peak, 18:00 990: (990-1010)/1010,
     # D1 12:00 1100 recovers: 30 h; D4 01:00 1045: (1045-1100)/1100 = -0.05, in progress 61 h.

@@ -64,12 +64,15 @@ def test_a_hedged_pair_has_no_drawdown() -> None:
 
 @st.composite
 def clocks(draw):
-    """2-4 markets on one minute clock, each missing some minutes; random walks and decisions."""
+    """2-4 markets on one minute clock, each missing some minutes, with gaps of whole days (no
+    event: no daily return); random walks and decisions, with flat stretches across days."""
     seed = draw(st.integers(0, 2**32 - 1))
     n_markets = draw(st.integers(2, 4))
     rng = np.random.default_rng(seed)
     n = int(rng.integers(20, 3_000))
-    grid = T0 + np.cumsum(rng.integers(1, 4, n)) * 20 * MINUTE  # days apart too: daily returns
+    steps = rng.integers(1, 4, n) * 20 * MINUTE  # days apart too: daily returns
+    steps[rng.random(n) < 0.01] += rng.integers(1, 4) * 1440 * MINUTE  # and days without events
+    grid = T0 + np.cumsum(steps)
     markets = []
     for m in range(n_markets):
         times = grid[rng.random(n) < rng.uniform(0.5, 1.0)]

@@ -138,16 +138,17 @@ def test_equity_summary_equals_formulas_and_empyrical(rfr, tdpy):
     config = StatisticConfig(starting_equity=1000.0, trading_days_per_year=tdpy, risk_free_return=rfr)
     span = EQ_T[-1] - EQ_T[0]
     got = EquitySummary.from_state(stats.state(), span, config)
-    # daily closes D0..D6: 990, 1100, 1100, 1100, 1045, 1080, 1120 over the start 1000
-    r = np.array([990 / 1000, 1100 / 990, 1.0, 1.0, 1045 / 1100, 1080 / 1045, 1120 / 1080]) - 1
+    # daily closes of the days with points D0, D1, D4, D5, D6: 990, 1100, 1045, 1080, 1120 over the
+    # start 1000; D2 and D3 have no points, so no return (D4's spans them)
+    r = np.array([990 / 1000, 1100 / 990, 1045 / 1100, 1080 / 1045, 1120 / 1080]) - 1
     np.testing.assert_allclose(daily_returns(EQ_T, EQ_V, 1000.0), r, rtol=1e-15)
     ann = math.sqrt(tdpy)
     excess = np.mean(r) - rfr
-    assert got.days == 7 and got.total_return == pytest.approx(0.12, rel=1e-12)
+    assert got.days == 5 and got.total_return == pytest.approx(0.12, rel=1e-12)
     assert got.sharpe == pytest.approx(excess / np.std(r, ddof=1) * ann, rel=1e-12)
     assert got.sortino == pytest.approx(excess / math.sqrt(np.mean(np.minimum(r - rfr, 0) ** 2)) * ann, rel=1e-12)
     assert got.volatility == pytest.approx(np.std(r, ddof=1) * ann, rel=1e-12)
-    assert got.cagr == pytest.approx(1.12 ** (tdpy / 7) - 1, rel=1e-12)
+    assert got.cagr == pytest.approx(1.12 ** (tdpy / 5) - 1, rel=1e-12)
     assert got.sharpe == pytest.approx(empyrical.sharpe_ratio(r, risk_free=rfr, annualization=tdpy), rel=1e-9)
     assert got.sortino == pytest.approx(empyrical.sortino_ratio(r, required_return=rfr, annualization=tdpy), rel=1e-9)
     assert got.volatility == pytest.approx(empyrical.annual_volatility(r, annualization=tdpy), rel=1e-9)
@@ -372,3 +373,144 @@ def test_two_markets_total_and_market_rows_equal_trade_stats_references():
         assert fields_of(row, names) == pytest.approx(fields_of(want, names), rel=1e-12), row.id
     assert table.to_dict()["Total"]["equity_days"] == table.total.equity.days
     assert "Sharpe Ratio" in str(table) and "Total" in str(table)
+
+
+# --------------------------------------------------------------------------------------------------
+# Review fixes: overlapping trades in the Total row, days without events, the total curve's start
+# --------------------------------------------------------------------------------------------------
+S = 10**9
+
+
+class Script(Strategy):
+    """Signals by event index."""
+
+    def __init__(self, signals: dict[int, Signal]):
+        self.signals, self.i = signals, 0
+
+    def generate_signal(self, view):
+        self.i += 1
+        return self.signals.get(self.i - 1)
+
+
+def test_total_trades_per_day_spans_the_first_entry_when_trades_overlap():
+    """BTC enters at 0 s and exits at 180 s; ETH enters at 30 s and exits at 150 s, first. The Total
+    row's period is last exit − first entry = 180 s (not 180 − 30 from the first trade to exit)."""
+    stats = TradeStats(10_000.0)
+    stats.push(T0 + 30 * S, T0 + 150 * S, 0.01, 1.0, 10_001.0)   # ETH exits first
+    stats.push(T0, T0 + 180 * S, 0.02, 2.0, 10_003.0)            # BTC entered before it
+    assert stats.state()["start_ns"] == T0
+    got = TradingSummary.from_state("Total", state_of(stats, EquityStats(10_000.0), T0, T0 + 180 * S),
+                                    StatisticConfig())
+    assert got.trades_per_day == pytest.approx(2 * 86_400 / 180, rel=1e-12)   # 960, was 1152
+    per_trade = got.sharpe_per_trade
+    assert got.sharpe_daily == pytest.approx(per_trade * math.sqrt(960), rel=1e-12)
+
+
+def test_total_row_of_overlapping_markets_counts_from_the_first_entry():
+    """The same through the engine: each market row is its own trade, the Total row spans both."""
+    portfolio = Portfolio(10_000.0, allocator=DefaultAllocator(1000.0, size_decimals=None))
+    btc = Trader(BTC, candles([100, 101], start=T0, step=180 * S), Script({0: Signal.long(), 1: Signal.close_long()}))
+    eth = Trader(ETH, candles([50, 51], start=T0 + 30 * S, step=120 * S),
+                 Script({0: Signal.long(), 1: Signal.close_long()}))
+    Engine([btc, eth], portfolio).run()
+    assert [p.market for p in portfolio.exited_positions()] == [ETH, BTC]
+    table = portfolio.summary()
+    assert table[BTC.market_id].trades_per_day == pytest.approx(86_400 / 180, rel=1e-12)
+    assert table[ETH.market_id].trades_per_day == pytest.approx(86_400 / 120, rel=1e-12)
+    assert table.total.trades_per_day == pytest.approx(960.0, rel=1e-12)
+
+
+def test_days_without_events_are_not_days_of_the_daily_returns():
+    """Weekday bars (an equity feed): the weekends have no return, the Monday return spans them, and
+    CAGR / volatility / Sharpe use the days with events (252 a year gives calendar years)."""
+    monday = T0 + 2 * DAY  # 2022-01-03
+    days = [monday + (w * 7 + d) * DAY + 20 * H for w in range(4) for d in range(5)]
+    closes = 100.0 * np.exp(np.cumsum(np.random.default_rng(3).normal(0.0, 0.02, len(days))))
+    config = StatisticConfig(starting_equity=10_000.0, trading_days_per_year=252)
+    portfolio = Portfolio(10_000.0, allocator=DefaultAllocator(5000.0, size_decimals=None), statistic_config=config)
+    data = HistoricalCandles.from_arrays(np.array(days, dtype=np.int64), closes, closes, closes, closes,
+                                         np.ones(len(days)))
+    engine = Engine([Trader(BTC, data, Script({0: Signal.long()}))], portfolio)
+    engine.run()
+    got = portfolio.statistics().equity
+    equity = np.asarray(engine.equity)
+    r = equity / np.concatenate([[10_000.0], equity[:-1]]) - 1.0   # one return per bar
+    assert got.days == 20                                           # not 26 calendar days
+    assert got.cagr == pytest.approx((equity[-1] / 10_000.0) ** (252 / 20) - 1, rel=1e-12)
+    assert got.volatility == pytest.approx(np.std(r, ddof=1) * math.sqrt(252), rel=1e-9)
+    assert got.sharpe == pytest.approx(empyrical.sharpe_ratio(r, annualization=252), rel=1e-9)
+    assert 0.0 not in r[1:].tolist()                               # no weekend 0 returns
+
+
+def test_flat_days_between_trades_stay_days_of_the_daily_returns():
+    """Flat (no position) for two days with events between two trades: those days are days of the
+    series (return 0), although the flat times are applied lazily."""
+    portfolio = Portfolio(10_000.0, allocator=DefaultAllocator(1000.0, size_decimals=None))
+    signals = {0: Signal.long(), 1: Signal.close_long(), 4: Signal.long()}
+    engine = Engine([Trader(BTC, candles([100, 90, 90, 90, 95, 100], start=T0 + 12 * H, step=DAY),
+                            Script(signals))], portfolio)
+    engine.run()
+    times, equity = np.asarray(engine.time_ns), np.asarray(engine.equity)
+    got = portfolio.statistics().equity
+    assert got.days == 6                                            # D2 and D3 (flat) included
+    want = equity_summary(times, equity, 10_000.0, 0.0, 365, int(times[-1] - times[0]))
+    assert fields_of(got, EQUITY_FIELDS) == pytest.approx(want, rel=1e-12)
+
+
+def test_total_equity_curve_starts_at_the_starting_cash_when_starting_equity_differs():
+    """StatisticConfig.starting_equity 5,000 with 10,000 of cash: the Total row's equity curve (cash +
+    unrealised) starts at 10,000; the market's curve (starting_equity + its PnL) at 5,000; the
+    seed's trade drawdowns at starting_equity."""
+    config = StatisticConfig(starting_equity=5_000.0)
+    portfolio = Portfolio(10_000.0, allocator=DefaultAllocator(1000.0, size_decimals=None), statistic_config=config)
+    engine = Engine([Trader(BTC, candles(CLOSES), Script(SIGNALS), SimulatedExecution(Fees(exchange=0.001)))],
+                    portfolio)
+    engine.run()
+    times, equity = np.asarray(engine.time_ns), np.asarray(engine.equity)
+    span = int(times[-1] - times[0])
+    total = portfolio.statistics().equity
+    assert total.start == 10_000.0 and total.end == equity[-1]
+    assert total.total_return == pytest.approx(equity[-1] / 10_000.0 - 1, rel=1e-12)
+    want = equity_summary(times, equity, 10_000.0, 0.0, 365, span)
+    assert fields_of(total, EQUITY_FIELDS) == pytest.approx(want, rel=1e-12)
+    market = portfolio.statistics(BTC).equity
+    assert market.start == 5_000.0
+    want = equity_summary(times, equity - 5_000.0, 5_000.0, 0.0, 365, span)
+    assert fields_of(market, EQUITY_FIELDS) == pytest.approx(want, rel=1e-12)
+    assert portfolio.core.total_statistics()["trades"]["starting_equity"] == 5_000.0
+
+
+def test_real_equity_file_with_252_days_and_a_different_starting_equity(data_dir):
+    """GOOG daily bars (no weekends) with 252 trading days a year and starting_equity 5,000 beside
+    10,000 of cash: one daily return per bar, over 10,000."""
+    import barter
+    from barter.strategy import RSIStrategy
+
+    config = StatisticConfig(starting_equity=5_000.0, trading_days_per_year=252)
+    result = barter.backtest(data_dir / "prices/equity_daily/GOOG.csv", RSIStrategy(), starting_cash=10_000.0,
+                             statistic_config=config)
+    series = result.equity
+    times = series.index.asi8.astype(np.int64) if series.index.dtype.kind == "M" else series.index.to_numpy()
+    equity = series.to_numpy()
+    got = result.summary.total.equity
+    assert got.days == len(np.unique(times // DAY)) == 2148
+    assert got.start == 10_000.0
+    assert got.total_return == pytest.approx(equity[-1] / 10_000.0 - 1, rel=1e-12)
+    assert abs(got.total_return) < 0.1
+    assert got.cagr == pytest.approx((equity[-1] / 10_000.0) ** (252 / 2148) - 1, rel=1e-12)
+    want = equity_summary(times, equity, 10_000.0, 0.0, 252, int(times[-1] - times[0]))
+    assert fields_of(got, EQUITY_FIELDS) == pytest.approx(want, rel=1e-9)
+    from barter.results import analytics  # the tear sheet's returns are the same days
+
+    plotted = analytics.daily_returns(series, got.start)
+    assert len(plotted) == got.days and plotted.mean() == pytest.approx(got.mean_daily_return, rel=1e-9)
+
+
+def test_walk_forward_equity_summary_starts_at_the_stitched_cash():
+    """The walk-forward's stitched equity starts at the starting cash; a different starting_equity in
+    its StatisticConfig does not change its base."""
+    from barter.sweep.walkforward import _equity_summary
+
+    times = np.array([T0 + 12 * H, T0 + DAY + 12 * H], dtype=np.int64)
+    got = _equity_summary(times, np.array([10_100.0, 10_200.0]), 10_000.0, StatisticConfig(starting_equity=5_000.0))
+    assert got is not None and got.start == 10_000.0 and got.total_return == pytest.approx(0.02, rel=1e-12)
