@@ -17,3 +17,16 @@ def test_a_non_integer_period_is_refused(period) -> None:
 def test_integer_periods(period) -> None:
     s = RSIStrategy(period)
     assert s.rsi_period == int(period) and type(s.rsi_period) is int
+
+
+def test_period_one_on_repeated_closes_does_not_crash() -> None:
+    # RSI(1) divided 0 by 0 on an unchanged close (ZeroDivisionError inside generate_signal).
+    import barter
+    from barter.data import HistoricalCandles
+
+    closes = np.array([100.0, 101.0, 101.0, 101.0, 99.0, 99.0, 102.0, 102.0])
+    candles = HistoricalCandles.from_arrays(
+        time_ns=1_700_000_000_000_000_000 + np.arange(len(closes), dtype=np.int64) * 60_000_000_000,
+        open=closes, high=closes, low=closes, close=closes, volume=np.ones(len(closes)))
+    result = barter.backtest(candles, RSIStrategy(rsi_period=1))
+    assert len(result.equity) > 0
