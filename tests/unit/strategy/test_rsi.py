@@ -30,3 +30,31 @@ def test_period_one_on_repeated_closes_does_not_crash() -> None:
         open=closes, high=closes, low=closes, close=closes, volume=np.ones(len(closes)))
     result = barter.backtest(candles, RSIStrategy(rsi_period=1))
     assert len(result.equity) > 0
+
+
+def _candles():
+    from barter.data import HistoricalCandles
+
+    closes = np.array([100.0, 101.0, 99.0, 102.0])
+    return HistoricalCandles.from_arrays(
+        time_ns=1_700_000_000_000_000_000 + np.arange(4, dtype=np.int64) * 60_000_000_000,
+        open=closes, high=closes, low=closes, close=closes)
+
+
+def test_backtest_with_the_strategy_class_says_to_pass_an_instance() -> None:
+    # It failed deep inside with "generate_signal() missing 1 required positional argument".
+    import barter
+    from barter.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"strategy must be an instance, e.g. RSIStrategy\(\), was the class"):
+        barter.backtest(_candles(), RSIStrategy)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("cash", [0, 0.0, -5.0, float("nan"), float("inf")])
+def test_backtest_bad_starting_cash_names_starting_cash(cash) -> None:
+    # It said "starting_equity must be finite and > 0": a parameter backtest() does not have.
+    import barter
+    from barter.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^starting_cash must be finite and > 0, was"):
+        barter.backtest(_candles(), RSIStrategy(), starting_cash=cash)
