@@ -637,7 +637,8 @@ class HistoricalCandles(_Historic):
         if isinstance(ns, bool) or not isinstance(ns, (int, np.integer)):
             raise ConfigError(f"shifted takes int nanoseconds, was {ns!r}")
         return HistoricalCandles.from_arrays(self.time_ns + np.int64(ns), self.open, self.high, self.low,
-                                             self.close, self.volume, source=f"{self.source} shifted {int(ns)} ns")
+                                             self.close, self.volume, source=f"{self.source} shifted {int(ns)} ns",
+                                             time_unit="ns")
 
     def to_frame(self) -> pd.DataFrame:
         """Columns open, high, low, close, volume indexed by a UTC ``DatetimeIndex`` named ``time``."""

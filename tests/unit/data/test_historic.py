@@ -578,3 +578,15 @@ def test_from_arrays_bad_time_unit_and_bad_times_in_a_unit() -> None:
         HistoricalCandles.from_arrays([1.7e9, np.nan], p, p, p, p, time_unit="s")
     with pytest.raises(ConfigError, match="datetime64 times carry their unit"):
         HistoricalCandles.from_arrays(np.array([1, 2], dtype="datetime64[s]"), p, p, p, p, time_unit="s")
+
+
+def test_internal_from_arrays_callers_do_not_second_guess_ns() -> None:
+    # shifted() and resample() hold ns already: a synthetic series 7 minutes after 1970 must not
+    # be taken for epoch milliseconds.
+    from barter.data.resample import resample
+
+    p = np.array([1.0, 2.0, 3.0])
+    c = HistoricalCandles.from_arrays([1, 2, 3], p, p, p, p)
+    assert c.shifted(7 * 60 * 10**9).time_ns.tolist() == [7 * 60 * 10**9 + k for k in (1, 2, 3)]
+    t = np.array([0, 30, 60, 90], np.int64) * 10**9 + 7 * 60 * 10**9
+    assert len(resample(HistoricalTrades.from_arrays(t, [1.0] * 4, [1.0] * 4), "1m")) == 3
