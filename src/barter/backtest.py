@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import os
 import sys
 from contextlib import contextmanager
@@ -185,6 +186,14 @@ class BacktestResult:
                 f"equity={self.portfolio.equity:.2f})")
 
 
+def _positive(x: Any) -> bool:
+    """Whether ``x`` is a finite number > 0 (a NumPy one too; not a bool)."""
+    try:
+        return not isinstance(x, bool) and 0.0 < float(x) < math.inf
+    except (TypeError, ValueError):
+        return False
+
+
 def backtest(data: DataLike, strategy: Strategy, *, market: Market = DEFAULT_MARKET,
              starting_cash: float = 10_000.0, order_value: float = 100.0, size_decimals: Optional[int] = 4,
              fees: Fees = DEFAULT_FEES, statistic_config: Optional[StatisticConfig] = None,
@@ -195,7 +204,14 @@ def backtest(data: DataLike, strategy: Strategy, *, market: Market = DEFAULT_MAR
     Defaults: 10,000 quote starting cash; entries of 100 quote (floored to 4 decimals of base);
     fees 0.1% exchange and 0.05% slippage. ``progress(events_done, events_total)`` is called every
     65,536 events and at the end (``barter.progress.ProgressBar`` draws it; see ``Engine.run``).
+    ``starting_cash`` must be finite and > 0 when it is also the statistics' starting equity (no
+    ``statistic_config``); ``strategy`` is an instance (``RSIStrategy()``), not a class.
     """
+    if isinstance(strategy, type):
+        name = strategy.__name__
+        raise ConfigError(f"strategy must be an instance, e.g. {name}(), was the class {name}")
+    if statistic_config is None and not _positive(starting_cash):
+        raise ConfigError(f"starting_cash must be finite and > 0, was {starting_cash!r}")
     portfolio = Portfolio(
         starting_cash=starting_cash,
         allocator=allocator or DefaultAllocator(order_value, size_decimals),

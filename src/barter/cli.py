@@ -145,14 +145,16 @@ def _parser() -> argparse.ArgumentParser:
                     help="save the run and its tear sheet here (overrides [output] directory)")
     seed = bt.add_argument_group("seed example options (without CONFIG)")
     seed.add_argument("--data", metavar="FILE", help="candles as CSV, Parquet or JSON (default: embedded market)")
-    seed.add_argument("--bars", type=_positive(int), help="length of the embedded market (default 100000)")
+    seed.add_argument("--bars", type=_positive(int),
+                      help="length of the embedded market (default 100000); an error with --data")
     seed.add_argument("--rsi-period", type=_positive(int), help="RSI period (default 14)")
     seed.add_argument("--cash", type=_positive(float), help="starting cash, quote currency (default 10000)")
     seed.add_argument("--order-value", type=_positive(float), help="entry size in quote currency (default 100)")
-    seed.add_argument("--exchange-fee", type=float,
-                      help="exchange fee as a fraction of fill value (default 0.001 = 0.1%%)")
-    seed.add_argument("--slippage-fee", type=float,
-                      help="slippage fee as a fraction of fill value (default 0.0005 = 0.05%%)")
+    seed.add_argument("--exchange-fee", type=_fee_rate("exchange"), metavar="RATE",
+                      help="exchange fee as a fraction of fill value, in (-1, 1); negative is a rebate "
+                           "(default 0.001 = 0.1%%)")
+    seed.add_argument("--slippage-fee", type=_fee_rate("slippage"), metavar="RATE",
+                      help="slippage fee as a fraction of fill value, in [0, 1) (default 0.0005 = 0.05%%)")
 
     data = commands.add_parser("data", help="inspect market data files",
                                description="Work with market data files.")
@@ -232,6 +234,9 @@ def _seed_backtest(args: argparse.Namespace) -> None:
     from barter.progress import ProgressBar
     from barter.strategy.rsi import RSIStrategy
 
+    if args.data and args.bars is not None:  # it was ignored silently
+        raise BarterError("--bars sets the length of the embedded market; it does not apply with --data "
+                          "(all of the file's candles are used)")
     opts: dict[str, Any] = {k: (getattr(args, k) if getattr(args, k) is not None else v) for k, v in _SEED_DEFAULTS.items()}
     exchange_fee = DEFAULT_FEES.exchange if opts["exchange_fee"] is None else opts["exchange_fee"]
     slippage_fee = DEFAULT_FEES.slippage if opts["slippage_fee"] is None else opts["slippage_fee"]
@@ -393,6 +398,20 @@ def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
         return value
 
     parse.__name__ = kind.__name__
+    return parse
+
+
+def _fee_rate(name: str) -> Callable[[str], float]:
+    """An argparse type: a fee rate of kind ``name`` as ``SimulatedExecution`` takes it."""
+    def parse(text: str) -> float:
+        from barter.execution.simulated import fee_rate_ok, fee_rate_range
+
+        value = float(text)  # ValueError: argparse says "invalid ... value"
+        if not fee_rate_ok(name, value):
+            raise argparse.ArgumentTypeError(f"must be in {fee_rate_range(name)}, was {text}")
+        return value
+
+    parse.__name__ = "fee rate"
     return parse
 
 

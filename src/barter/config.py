@@ -209,6 +209,17 @@ class _Checker:
             raise self.fail(where, f"{key} must be a number {op} {minimum:g}, got {_show(value)}")
         return float(value)
 
+    def fee_rate(self, table: Mapping[str, Any], key: str, where: str, default: float) -> float:
+        """A ``SimulatedExecution`` rate: exchange in (-1, 1) (negative: a rebate), others in [0, 1)."""
+        from barter.execution.simulated import fee_rate_ok, fee_rate_range
+
+        if key not in table:
+            return default
+        value = table[key]
+        if not fee_rate_ok(key, value):
+            raise self.fail(where, f"{key} must be a number in {fee_rate_range(key)}, got {_show(value)}")
+        return float(value)
+
     def finite(self, table: Mapping[str, Any], key: str, where: str, default: float) -> float:
         if key not in table:
             return default
@@ -422,8 +433,7 @@ def parse_config(doc: Mapping[str, Any], source: PathLike = "config.toml") -> Ba
         raise chk.fail("execution", f"fees must be a table, got {_show(fees_table)}")
     chk.known(fees_table, FEE_KEYS, "execution.fees")
     defaults = {"exchange": 0.001, "slippage": 0.0005, "network": 0.0}
-    fees = {k: chk.number(fees_table, k, "execution.fees", defaults[k], minimum=0, inclusive=True) or 0.0
-            for k in FEE_KEYS}
+    fees = {k: chk.fee_rate(fees_table, k, "execution.fees", defaults[k]) for k in FEE_KEYS}
 
     st = doc.get("statistics", {})
     chk.known(st, STATISTICS_KEYS, "statistics")

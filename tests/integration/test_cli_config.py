@@ -121,7 +121,9 @@ def test_a_strategy_that_raises_is_one_line_naming_the_event(data_dir: Path, tmp
     ("[portfolio]\nstarting_cash = \"abc\"\n", ['[portfolio] starting_cash must be a number > 0, got "abc"']),
     ("[portfolio]\ncash = 5\n", ["[portfolio]", '"cash"']),
     ("[risk]\nmax = 1\n", ['[risk] unknown key "max"']),
-    ("[execution.fees]\nexchange = -0.1\n", ["[execution.fees] exchange must be a number >= 0"]),
+    ("[execution.fees]\nexchange = -1.5\n", ["[execution.fees] exchange must be a number in (-1, 1), got -1.5"]),
+    ("[execution.fees]\nslippage = -0.1\n", ["[execution.fees] slippage must be a number in [0, 1), got -0.1"]),
+    ("[execution.fees]\nnetwork = 1.0\n", ["[execution.fees] network must be a number in [0, 1), got 1.0"]),
     ("[statistics]\ntrading_days_per_year = 252.5\n", ["trading_days_per_year must be an integer"]),
     ("[portfolio]\nsize_decimals = true\n", ["size_decimals", "got true"]),
     ('[strategy]\npath = "no_such_module_xyz:Strategy"\n', ["[strategy] path", "no_such_module_xyz"]),
@@ -205,6 +207,28 @@ def test_data_inspect_on_gzipped_json_and_on_a_binary_file(data_dir: Path, tmp_p
 def test_bad_seed_options_are_usage_errors(flag: str, value: str):
     out = barter("backtest", "-q", flag, value)
     assert out.returncode == 2 and f"argument {flag}" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("flag, value, rule", [("--exchange-fee", "-1.5", "(-1, 1)"), ("--exchange-fee", "1", "(-1, 1)"),
+                                               ("--slippage-fee", "-0.1", "[0, 1)"), ("--exchange-fee", "inf", "(-1, 1)")])
+def test_fee_rates_outside_the_api_rule_are_usage_errors(flag: str, value: str, rule: str):
+    # The CLI took any float, the config file only >= 0 and the API (-1, 1): now one rule for all.
+    out = barter("backtest", "-q", flag, value)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"argument {flag}: must be in {rule}, was {value}" in out.stderr.strip().splitlines()[-1]
+
+
+def test_a_rebate_runs_everywhere(tmp_path: Path, data_dir: Path):
+    assert barter("backtest", "-q", "--bars", "3000", "--exchange-fee", "-0.0001").returncode == 0
+    config = write(tmp_path, market(data_dir / BTC) + "[execution.fees]\nexchange = -0.0001\n")
+    out = barter("backtest", "-q", str(config))
+    assert out.returncode == 0, out.stderr
+
+
+def test_bars_with_data_is_an_error(data_dir: Path):
+    # --bars was ignored silently with --data; it is the length of the embedded market only.
+    line = one_error_line(barter("backtest", "-q", "--data", str(data_dir / BTC), "--bars", "100"))
+    assert "--bars" in line and "--data" in line
 
 
 def test_a_closed_pipe_ends_quietly(data_dir: Path):

@@ -31,13 +31,13 @@ def seed_rsi(xs: Sequence[float], period: int) -> list[float]:
 
     First input: gain = loss = 0.1 (so 50.0). Later: gain = x - prev if x > prev else 0,
     loss = prev - x if x <= prev else 0. Both are smoothed by ``ema`` (seeded by their first value,
-    0.1); RSI = 100 * gain_ema / (gain_ema + loss_ema).
+    0.1); RSI = 100 * gain_ema / (gain_ema + loss_ema), and 50 when both EMAs are 0 (no movement).
     """
     if not xs:
         return []
     gains = [0.1] + [max(b - a, 0.0) for a, b in zip(xs, xs[1:])]
     losses = [0.1] + [max(a - b, 0.0) for a, b in zip(xs, xs[1:])]
-    return [100.0 * g / (g + lo) for g, lo in zip(ema(gains, period), ema(losses, period))]
+    return [50.0 if g + lo == 0.0 else 100.0 * g / (g + lo) for g, lo in zip(ema(gains, period), ema(losses, period))]
 
 
 def wilder_rsi(xs: Sequence[float], period: int) -> list[float]:

@@ -91,6 +91,9 @@ cdef class RSI:
     The first input seeds gain = loss = 0.1, so the first value is 50.0 and there is no warm-up;
     then gain = max(x - prev, 0), loss = max(prev - x, 0), each smoothed by an EMA with
     k = 2 / (period + 1) seeded by its first input; RSI = 100 * gain / (gain + loss).
+    When both smoothed values are 0 (no movement: period 1 and an unchanged close, or a long run of
+    unchanged closes that underflows them) the RSI is 50.0, as in ``WilderRSI``; when only the loss
+    is 0 it is 100.0 and when only the gain is 0 it is 0.0, which the formula already gives.
     """
 
     def __init__(self, period=14):
@@ -114,6 +117,8 @@ cdef class RSI:
             self.up = self.k * up + (1.0 - self.k) * self.up
             self.down = self.k * down + (1.0 - self.k) * self.down
         self.prev = x
+        if self.up + self.down == 0.0:  # no movement: neither overbought nor oversold
+            return 50.0
         return 100.0 * self.up / (self.up + self.down)
 
     def __repr__(self):

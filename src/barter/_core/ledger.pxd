@@ -40,6 +40,7 @@ cdef struct Closed:
 cdef class Ledger:
     cdef readonly int n_markets, n_assets, account_asset
     cdef readonly bint allow_margin
+    cdef readonly tuple asset_names, market_names   # for error messages only
     cdef int32_t* _base
     cdef int32_t* _quote
     cdef double* _total

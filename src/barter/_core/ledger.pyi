@@ -13,8 +13,11 @@ class Ledger:
     n_fills: int
     n_closed: int
     next_position_id: int
+    asset_names: tuple[str, ...]
+    market_names: tuple[str, ...]
     def __init__(self, base: Sequence[int], quote: Sequence[int], balances: Sequence[float],
-                 account_asset: int = 0, allow_margin: bool = False) -> None: ...
+                 account_asset: int = 0, allow_margin: bool = False, *,
+                 asset_names: Sequence[str] | None = None, market_names: Sequence[str] | None = None) -> None: ...
     def apply(self, market_id: int, time_ns: int, quantity: float, price: float, fee: float = 0.0) -> float: ...
     def apply_many(self, market_id: npt.NDArray[np.int32], time_ns: npt.NDArray[np.int64],
                    quantity: npt.NDArray[np.float64], price: npt.NDArray[np.float64],

@@ -143,12 +143,23 @@ cdef class Ledger:
         The asset equity is expressed in.
     allow_margin : bool
         When True, fills may take balances below zero (borrowing); when False they are refused.
+    asset_names, market_names : sequence of str, optional
+        What error messages call each asset and market (``"usdt"``, ``"binance_btc_usdt_spot"``);
+        ``"asset 1"`` and ``"market 0"`` when not given.
     """
 
-    def __cinit__(self, base, quote, balances, int account_asset=0, bint allow_margin=False):
+    def __cinit__(self, base, quote, balances, int account_asset=0, bint allow_margin=False, *,
+                  asset_names=None, market_names=None):
         cdef int i, a
         self.n_markets = len(base)
         self.n_assets = len(balances)
+        self.asset_names = tuple(f"asset {i}" for i in range(self.n_assets)) if asset_names is None \
+            else tuple(str(x) for x in asset_names)
+        self.market_names = tuple(f"market {i}" for i in range(self.n_markets)) if market_names is None \
+            else tuple(str(x) for x in market_names)
+        if len(self.asset_names) != self.n_assets or len(self.market_names) != self.n_markets:
+            raise ValueError(f"asset_names and market_names must have {self.n_assets} and {self.n_markets} "
+                             f"names, had {len(self.asset_names)} and {len(self.market_names)}")
         if len(quote) != self.n_markets or self.n_markets == 0:
             raise ValueError(f"base and quote must be non-empty and of one length, were {len(base)} and {len(quote)}")
         if not 0 <= account_asset < self.n_assets:
@@ -172,15 +183,16 @@ cdef class Ledger:
         for i in range(self.n_markets):
             for a in (base[i], quote[i]):
                 if not 0 <= a < self.n_assets:
-                    raise ValueError(f"market {i}: asset index {a} out of [0, {self.n_assets})")
+                    raise ValueError(f"{self.market_names[i]}: asset index {a} out of [0, {self.n_assets})")
             if base[i] == quote[i]:
-                raise ValueError(f"market {i}: base and quote are the same asset {base[i]}")
+                raise ValueError(f"{self.market_names[i]}: base and quote are the same asset "
+                                 f"{self.asset_names[base[i]] if 0 <= base[i] < self.n_assets else base[i]}")
             self._base[i] = base[i]
             self._quote[i] = quote[i]
             self._hold[i] = _flat(NAN, INT64_MIN)
         for a in range(self.n_assets):
             if not isfinite(balances[a]) or (balances[a] < 0 and not allow_margin):
-                raise ValueError(f"asset {a}: starting balance must be finite and >= 0, was {balances[a]!r}")
+                raise ValueError(f"{self.asset_names[a]}: starting balance must be finite and >= 0, was {balances[a]!r}")
             self._total[a] = balances[a]
         self._plan_rates()
 
@@ -275,11 +287,12 @@ cdef class Ledger:
         if code == E_FEE:
             raise DataError(f"{at}fill fee must be finite and >= 0, was {fee!r}")
         if code == E_TIME:
-            raise DataError(f"{at}market {mid}: fill time {t} is before its last time {self._hold[mid].update_time_ns}")
+            raise DataError(f"{at}{self.market_names[mid]}: fill time {t} is before its last time "
+                            f"{self._hold[mid].update_time_ns}")
         if code == E_QUOTE or code == E_BASE:
             a = self._quote[mid] if code == E_QUOTE else self._base[mid]
-            raise InsufficientBalance(f"{at}market {mid}: fill of {qty!r} at {price!r} (fee {fee!r}) needs more "
-                                      f"of asset {a} than the {self.available(a)!r} available")
+            raise InsufficientBalance(f"{at}{self.market_names[mid]}: fill of {qty!r} at {price!r} (fee {fee!r}) "
+                                      f"needs more {self.asset_names[a]} than the {self.available(a)!r} available")
         raise MemoryError(f"{at}no memory to record a fill")
 
     def mark(self, int market_id, double price, int64_t time_ns):
@@ -289,7 +302,7 @@ cdef class Ledger:
         if not isfinite(price) or price <= 0:
             raise DataError(f"mark price must be finite and > 0, was {price!r}")
         if time_ns < self._hold[market_id].update_time_ns:
-            raise DataError(f"market {market_id}: mark time {time_ns} is before its last time "
+            raise DataError(f"{self.market_names[market_id]}: mark time {time_ns} is before its last time "
                             f"{self._hold[market_id].update_time_ns}")
         self._hold[market_id].mark = price
         self._hold[market_id].update_time_ns = time_ns
@@ -300,9 +313,11 @@ cdef class Ledger:
         if not isfinite(amount):
             raise DataError(f"reserved amount must be finite, was {amount!r}")
         if amount > 0 and not self.allow_margin and _short_of(self.available(asset), amount):
-            raise InsufficientBalance(f"cannot reserve {amount!r} of asset {asset}: {self.available(asset)!r} available")
+            raise InsufficientBalance(f"cannot reserve {amount!r} of {self.asset_names[asset]}: "
+                                      f"{self.available(asset)!r} available")
         if self._reserved[asset] + amount < -1e-9 * (1.0 + fabs(amount)):
-            raise DataError(f"cannot release {-amount!r} of asset {asset}: only {self._reserved[asset]!r} reserved")
+            raise DataError(f"cannot release {-amount!r} of {self.asset_names[asset]}: "
+                            f"only {self._reserved[asset]!r} reserved")
         self._reserved[asset] = max(0.0, self._reserved[asset] + amount)
 
     cdef int _asset(self, int asset) except -1:

@@ -286,6 +286,41 @@ def _array_column(name: str, a: np.ndarray) -> _Column:
     return _Column(name, name, a.astype(np.float64, copy=False))
 
 
+# Interpreted in the unit, both the first and the last time are in [1973-03-03, 2100-01-01): in ns
+# they are within 4.1 s, 68 min or 47 days of 1970-01-01, which real ns data hardly is.
+_PLAUSIBLE_NS = (100_000_000 * 10**9, 4_102_444_800 * 10**9)
+
+
+def _arrays_time_ns(time_ns: npt.ArrayLike, unit: str | None, source: str) -> Any:
+    """``time_ns`` of ``from_arrays`` as ns: numeric times in ``unit`` converted; with no unit,
+    ns that look like epoch s/ms/us refused. Only the first and the last time are looked at."""
+    if unit is not None and unit not in _UNIT_NS:
+        raise ConfigError(f"time_unit must be one of {sorted(_UNIT_NS)}, was {unit!r}")
+    a = np.asarray(time_ns)
+    if a.ndim != 1 or a.shape[0] == 0 or a.dtype.kind not in "iuf" or unit == "ns":
+        if unit not in (None, "ns") and a.dtype.kind == "M":
+            raise ConfigError(f"time_unit={unit!r} is for numeric epoch times; datetime64 times carry their unit")
+        return time_ns  # validation reports anything wrong
+    if unit is not None:
+        ns, bad = _epoch_ns(a, unit)
+        if bad.any():
+            origin = _Origin(source, "arrays")
+            i = int(np.argmax(bad))
+            raise origin.fail(f"{origin.row(i)}, column 'time_ns': {_TIME_RULE}, was {a[i].item()!r} {unit}")
+        return ns
+    first, last = float(a[0]), float(a[-1])
+    lo, hi = _PLAUSIBLE_NS
+    for guess in ("s", "ms", "us"):
+        f = _UNIT_NS[guess]
+        if lo <= first * f < hi and lo <= last * f < hi:
+            raise DataError(
+                f"{source}: time_ns must be UNIX epoch ns, but the first and last times "
+                f"{a[0].item()!r} .. {a[-1].item()!r} look like epoch {guess} (as ns they are "
+                f"{_iso(int(first))} .. {_iso(int(last))}): pass time_unit={guess!r}, "
+                f"or time_unit='ns' if they really are ns")
+    return time_ns
+
+
 # --------------------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------------------
@@ -547,13 +582,20 @@ class HistoricalCandles(_Historic):
     @classmethod
     def from_arrays(cls, time_ns: npt.ArrayLike, open: npt.ArrayLike, high: npt.ArrayLike,
                     low: npt.ArrayLike, close: npt.ArrayLike, volume: npt.ArrayLike | None = None,
-                    *, source: str = "arrays") -> HistoricalCandles:
+                    *, source: str = "arrays", time_unit: str | None = None) -> HistoricalCandles:
         """Candles from 1-D arrays; ``time_ns`` is int64 UNIX ns (UTC) or ``datetime64``.
 
         ``volume=None`` means zeros. Bad rows are reported as 0-based positions.
+
+        ``time_unit`` (``"s"``, ``"ms"``, ``"us"``, ``"ns"``) is the unit of numeric times, as the
+        file readers take it. When it is not given they are ns, and times that look like epoch
+        s, ms or us -- the first and the last would be in 1973..2100 in that unit but are within
+        seconds to weeks of 1970-01-01 as ns -- raise ``DataError`` saying which ``time_unit`` to
+        pass; ``time_unit="ns"`` takes such times as they are (for data really in 1970).
         """
-        vol = np.zeros(np.shape(time_ns)[0] if np.ndim(time_ns) else 0) if volume is None else volume
-        return cls(time_ns, open, high, low, close, vol, source)  # type: ignore[arg-type]
+        times = _arrays_time_ns(time_ns, time_unit, source)
+        vol = np.zeros(np.shape(times)[0] if np.ndim(times) else 0) if volume is None else volume
+        return cls(times, open, high, low, close, vol, source)  # type: ignore[arg-type]
 
     @classmethod
     def from_frame(cls, df: pd.DataFrame, *, source: str = "DataFrame", time_column: str | None = None,
@@ -595,7 +637,8 @@ class HistoricalCandles(_Historic):
         if isinstance(ns, bool) or not isinstance(ns, (int, np.integer)):
             raise ConfigError(f"shifted takes int nanoseconds, was {ns!r}")
         return HistoricalCandles.from_arrays(self.time_ns + np.int64(ns), self.open, self.high, self.low,
-                                             self.close, self.volume, source=f"{self.source} shifted {int(ns)} ns")
+                                             self.close, self.volume, source=f"{self.source} shifted {int(ns)} ns",
+                                             time_unit="ns")
 
     def to_frame(self) -> pd.DataFrame:
         """Columns open, high, low, close, volume indexed by a UTC ``DatetimeIndex`` named ``time``."""

@@ -32,7 +32,8 @@ def resample(data: Union[HistoricalCandles, HistoricalTrades], interval: Union[s
     else:
         columns = (data.time_ns, data.open, data.high, data.low, data.close, data.volume)
     t, o, h, lo, c, v, _ = _resample(interval_ns(interval), *columns)
-    return HistoricalCandles.from_arrays(t, o, h, lo, c, v, source=f"{data.source} resampled to {interval}")
+    return HistoricalCandles.from_arrays(t, o, h, lo, c, v, source=f"{data.source} resampled to {interval}",
+                                         time_unit="ns")
 
 
 __all__ = ["CandleAggregator", "interval_ns", "resample"]

@@ -138,7 +138,8 @@ class Account:
         self._mid = {m: i for i, m in enumerate(self.markets)}
         self.ledger = Ledger([self._asset[m.instrument.base] for m in self.markets],
                              [self._asset[m.instrument.quote] for m in self.markets],
-                             start, self._asset[self.account_asset], allow_margin)
+                             start, self._asset[self.account_asset], allow_margin,
+                             asset_names=self.assets, market_names=[str(m) for m in self.markets])
         self.orders: dict[int, Order] = {}
         self.next_order_id = 0
         self.repository = repository
@@ -151,7 +152,9 @@ class Account:
         """Send an order of ``quantity`` signed base units expected near ``price``; returns its id.
 
         What it may spend is reserved (quote for a buy, base for a sell, with ``fee_rate`` of the
-        notional for fees), so two orders cannot both count the same balance.
+        notional for fees), so two orders cannot both count the same balance. Raises with nothing
+        changed: ``DataError`` for a bad value or a ``time_ns`` before the market's last time (its
+        last fill or mark), ``InsufficientBalance`` when the reservation does not fit.
         """
         mid = self.market_id(market)
         quantity = _finite("order quantity", quantity)
@@ -159,6 +162,9 @@ class Account:
         if quantity == 0 or price <= 0 or not 0 <= fee_rate < 1:
             raise DataError(f"order needs quantity != 0, price > 0 and fee_rate in [0, 1), "
                             f"was {quantity!r}, {price!r}, {fee_rate!r}")
+        last_ns = self.ledger.holding(mid)["update_time_ns"]
+        if time_ns < last_ns:
+            raise DataError(f"{market}: order time_ns {time_ns!r} is before the market's last time {last_ns}")
         i = market.instrument
         asset = self._asset[i.quote] if quantity > 0 else self._asset[i.base]
         amount = quantity * price * (1 + fee_rate) if quantity > 0 else -quantity

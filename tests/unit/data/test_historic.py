@@ -546,3 +546,47 @@ def test_default_market() -> None:
     for n in (0, -5, 2.5):
         with pytest.raises(ConfigError, match=repr(n)):
             default_candles(n)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+def test_from_arrays_refuses_epoch_seconds_or_ms_given_as_ns(unit: str) -> None:
+    # Epoch seconds passed as time_ns were taken as ns silently: candles in January 1970.
+    factor = {"s": 10**9, "ms": 10**6, "us": 10**3}[unit]
+    ns = 1_700_000_000_000_000_000 + np.arange(3, dtype=np.int64) * 60_000_000_000
+    p = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(DataError, match=rf"^arrays: time_ns must be UNIX epoch ns, .* look like epoch {unit} "
+                                        rf".*as ns they are 1970-01-.*pass time_unit='{unit}'"):
+        HistoricalCandles.from_arrays(ns // factor, p, p, p, p)
+    c = HistoricalCandles.from_arrays(ns // factor, p, p, p, p, time_unit=unit)
+    assert c == HistoricalCandles.from_arrays(ns, p, p, p, p)
+    assert c == HistoricalCandles.from_arrays((ns // factor).astype(float), p, p, p, p, time_unit=unit)
+
+
+def test_from_arrays_time_unit_ns_takes_1970_as_it_is() -> None:
+    p = np.array([1.0, 2.0])
+    t = np.array([1_700_000_000, 1_700_000_060])
+    assert HistoricalCandles.from_arrays(t, p, p, p, p, time_unit="ns").time_ns.tolist() == t.tolist()
+    # small synthetic ns offsets (from 0) are not mistaken for seconds
+    assert len(HistoricalCandles.from_arrays(np.arange(3) * 60 * 10**9, [1.0] * 3, [1.0] * 3, [1.0] * 3, [1.0] * 3)) == 3
+
+
+def test_from_arrays_bad_time_unit_and_bad_times_in_a_unit() -> None:
+    p = np.array([1.0, 2.0])
+    with pytest.raises(ConfigError, match=r"time_unit must be one of \['ms', 'ns', 's', 'us'\], was 'sec'"):
+        HistoricalCandles.from_arrays([1, 2], p, p, p, p, time_unit="sec")
+    with pytest.raises(DataError, match=r"^arrays: row 1 \(0-based position\), column 'time_ns'.*was nan s"):
+        HistoricalCandles.from_arrays([1.7e9, np.nan], p, p, p, p, time_unit="s")
+    with pytest.raises(ConfigError, match="datetime64 times carry their unit"):
+        HistoricalCandles.from_arrays(np.array([1, 2], dtype="datetime64[s]"), p, p, p, p, time_unit="s")
+
+
+def test_internal_from_arrays_callers_do_not_second_guess_ns() -> None:
+    # shifted() and resample() hold ns already: a synthetic series 7 minutes after 1970 must not
+    # be taken for epoch milliseconds.
+    from barter.data.resample import resample
+
+    p = np.array([1.0, 2.0, 3.0])
+    c = HistoricalCandles.from_arrays([1, 2, 3], p, p, p, p)
+    assert c.shifted(7 * 60 * 10**9).time_ns.tolist() == [7 * 60 * 10**9 + k for k in (1, 2, 3)]
+    t = np.array([0, 30, 60, 90], np.int64) * 10**9 + 7 * 60 * 10**9
+    assert len(resample(HistoricalTrades.from_arrays(t, [1.0] * 4, [1.0] * 4), "1m")) == 3

@@ -160,3 +160,19 @@ def test_non_finite_input_raises_and_leaves_state_unchanged(cls, reference, bad,
         indicator.update(bad)
     out += [indicator.update(x) for x in xs[at:]]
     assert_matches(np.array(out), reference(xs, 3))  # as if the bad input never came
+
+
+@pytest.mark.parametrize("period", [1, 2, 14])
+def test_seed_rsi_with_no_movement_is_50_not_a_division_by_zero(period):
+    # Period 1 and an unchanged close made gain = loss = 0: 100 * 0 / 0 raised ZeroDivisionError.
+    xs = [100.0, 101.0, 101.0, 101.0, 99.0, 99.0]
+    out = run(RSI, xs, period)
+    assert_matches(out, ref.seed_rsi(xs, period))
+    if period == 1:
+        assert out.tolist() == [50.0, 100.0, 50.0, 50.0, 0.0, 50.0]
+
+
+def test_seed_rsi_long_flat_run_underflows_to_50():
+    # For period > 1 the 0.1 seed decays to 0.0 after enough unchanged closes: same 0 / 0.
+    out = run(RSI, [7.0] * 2000, 2)
+    assert out[-1] == 50.0 and np.isfinite(out).all()

@@ -206,4 +206,5 @@ def historical_candles(path: Union[str, Path], market: Market) -> HistoricalCand
     k: list[Candle] = [e.kind for e in rows]  # type: ignore[misc]
     return HistoricalCandles.from_arrays(np.array([e.exchange_time_ns for e in rows], np.int64),
                                          [c.open for c in k], [c.high for c in k], [c.low for c in k],
-                                         [c.close for c in k], [c.volume for c in k], source=str(path))
+                                         [c.close for c in k], [c.volume for c in k], source=str(path),
+                                         time_unit="ns")  # exchange times: ns by construction
