@@ -286,9 +286,10 @@ def _array_column(name: str, a: np.ndarray) -> _Column:
     return _Column(name, name, a.astype(np.float64, copy=False))
 
 
-# Interpreted in the unit, both the first and the last time are in [1973-03-03, 2100-01-01): in ns
-# they are within 4.1 s, 68 min or 47 days of 1970-01-01, which real ns data hardly is.
-_PLAUSIBLE_NS = (100_000_000 * 10**9, 4_102_444_800 * 10**9)
+# Interpreted in the unit, both the first and the last time are in [1990-01-01, 2100-01-01): in ns
+# they are within 4.1 s, 68 min or 47 days of 1970-01-01, which real ns data hardly is. (Not from
+# 1973: synthetic ns times minutes after the epoch, as tests and examples make, would look like ms.)
+_PLAUSIBLE_NS = (631_152_000 * 10**9, 4_102_444_800 * 10**9)
 
 
 def _arrays_time_ns(time_ns: npt.ArrayLike, unit: str | None, source: str) -> Any:
@@ -589,7 +590,7 @@ class HistoricalCandles(_Historic):
 
         ``time_unit`` (``"s"``, ``"ms"``, ``"us"``, ``"ns"``) is the unit of numeric times, as the
         file readers take it. When it is not given they are ns, and times that look like epoch
-        s, ms or us -- the first and the last would be in 1973..2100 in that unit but are within
+        s, ms or us -- the first and the last would be in 1990..2100 in that unit but are within
         seconds to weeks of 1970-01-01 as ns -- raise ``DataError`` saying which ``time_unit`` to
         pass; ``time_unit="ns"`` takes such times as they are (for data really in 1970).
         """
