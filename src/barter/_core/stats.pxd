@@ -126,6 +126,9 @@ cdef struct CurveFeed:
     int64_t flat_day_end        # the UTC midnight after the day of the latest flat time stored
 
 
+cdef void feed_flat_day(EquityCurve* c, CurveFeed* q) noexcept nogil
+
+
 cdef inline void feed_init(CurveFeed* q) noexcept nogil:
     q.pending_ns = INT64_MIN
     q.pending_equity = 0.0
@@ -143,10 +146,8 @@ cdef inline void feed_event(EquityCurve* c, CurveFeed* q, int64_t t, bint moved,
             equity_push(c, q.pending_ns, q.pending_equity)
             q.moved = False
         else:
-            if q.pending_ns >= q.flat_day_end and q.pending_ns != INT64_MIN:  # a later day's flat time
-                if q.flat_ns != INT64_MIN:  # the earlier day's last flat time makes that day a day
-                    equity_catch_up(c, q.flat_ns)
-                q.flat_day_end = day_start(q.pending_ns) + (<int64_t> 86_400) * 1_000_000_000
+            if q.pending_ns >= q.flat_day_end:  # a later day's flat time (or none yet): out of line
+                feed_flat_day(c, q)
             q.flat_ns = q.pending_ns
         q.pending_ns = t
     if moved:

@@ -207,6 +207,17 @@ cdef void equity_catch_up(EquityCurve* c, int64_t t) noexcept nogil:
         equity_push(c, t, c.daily.last)
 
 
+cdef void feed_flat_day(EquityCurve* c, CurveFeed* q) noexcept nogil:
+    """``feed_event``'s finished flat time ``q.pending_ns`` is on a later UTC day than the flat
+    time stored: that one, the earlier day's last, is applied (so its day is a day of the daily
+    returns). Out of line: once per day, and it keeps ``feed_event`` small enough to inline."""
+    if q.pending_ns == INT64_MIN:  # no event yet
+        return
+    if q.flat_ns != INT64_MIN:
+        equity_catch_up(c, q.flat_ns)
+    q.flat_day_end = day_start(q.pending_ns) + (<int64_t> 86_400) * 1_000_000_000
+
+
 cdef dict equity_state(const EquityCurve* c):
     return {"start": c.start, "drawdowns": _drawdowns_dict(&c.drawdowns), "daily": _daily_dict(&c.daily)}
 
