@@ -128,7 +128,7 @@ class EquitySummary:
         daily, dd = state["daily"], state["drawdowns"]
         returns = daily["returns"]
         days = returns["count"]
-        start = state["start"]
+        start = state.get("start", config.starting_equity)  # states saved before curves had their own
         end = daily["last"] if daily["points"] else start
         growth = end / start
         cagr = _cagr(growth, config.trading_days_per_year / days) if days else 0.0
