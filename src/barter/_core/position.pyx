@@ -19,6 +19,13 @@ from barter._core.stats cimport (CurveFeed, EquityCurve, TradeSummary, equity_in
 
 import numpy as np
 
+_DECISION_NAMES = ("Long", "CloseLong", "Short", "CloseShort")  # barter.decision.Decision's order
+
+
+def _decision_name(int decision):
+    """The seed's name of a decision code, for error messages (the code itself when unknown)."""
+    return _DECISION_NAMES[decision] if 0 <= decision < 4 else str(decision)
+
 
 # A close fill within this relative distance of the position's quantity closes all of it (its own
 # quantity is booked); a smaller one is a partial exit.
@@ -223,7 +230,8 @@ cdef class PortfolioCore:
         cdef Fill* f
         if (decision == CLOSE_LONG or decision == CLOSE_SHORT) != p.is_open:
             with gil:
-                raise RuntimeError(f"decision {decision} does not match the position of market {mid}")
+                raise RuntimeError(f"decision {_decision_name(decision)} does not match the position "
+                                   f"of market {mid} ({'open' if p.is_open else 'none open'})")
         if p.is_open and not _close_fits(p, decision, quantity):
             self._refuse_close(mid, decision, quantity)
         if self.n_fills == self.cap_fills:
@@ -247,7 +255,7 @@ cdef class PortfolioCore:
         cdef const Position* p = &self.positions[mid]
         with gil:
             if (decision == CLOSE_LONG) != (p.side > 0):
-                raise RuntimeError(f"decision {decision} does not match the "
+                raise RuntimeError(f"decision {_decision_name(decision)} does not match the "
                                    f"{'long' if p.side > 0 else 'short'} position of market {mid}")
             if (quantity > 0.0) == (p.quantity > 0.0):
                 raise RuntimeError(f"a close fill of market {mid} must have the opposite sign of its "
