@@ -62,3 +62,7 @@ class UnknownOrder(BarterError, KeyError):
 
 class RepositoryError(BarterError):
     """A repository value that is missing, corrupt or not barter's (the message names the key)."""
+
+
+class EngineStopped(BarterError):
+    """A command the engine will not run: its run ended (or stopped on an error) before it."""

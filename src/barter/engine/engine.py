@@ -20,7 +20,7 @@ from barter.engine.events import CommandReply, EngineError, SessionStart
 from barter.engine.desk import backtest_desks
 from barter.engine.stream import Emitter, as_listener
 from barter.engine.tape import build_tape
-from barter.errors import ConfigError, ConfigWarning, StrategyError, UnknownMarket
+from barter.errors import ConfigError, ConfigWarning, EngineStopped, StrategyError, UnknownMarket
 from barter.execution.book_execution import BookExecution
 from barter.execution.simulated import SimulatedExecution
 from barter.instrument import Market
@@ -146,6 +146,7 @@ class Engine:
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._emitter: Optional[Emitter] = None
         self._wake: Optional[Callable[[], None]] = None  # set by a live session to drain at once
+        self._ended = False  # the run ended: commands are refused, replies of waiting ones fail
 
     @property
     def time_ns(self) -> Optional[np.ndarray]:
@@ -175,10 +176,15 @@ class Engine:
     def send(self, command: Command) -> None:
         """Queue a command, from any thread; it runs before the next market event, at the time of
         the latest one (the engine's clock), or, sent during the last event, before ``run``
-        returns."""
+        returns. After the run ended it raises ``EngineStopped``; a command still waiting when a
+        run stops on an error is not run, and its reply (``FetchOpenPositions``) gets that error."""
         if not isinstance(command, Command):  # else only a listener would ever hear of it
             raise TypeError(f"engine.send takes a barter.engine.commands command, was {command!r}")
+        if self._ended:
+            raise EngineStopped(f"the engine's run has ended: {type(command).__name__} was not run")
         self._commands.put(command)
+        if self._ended:  # the run ended while it was queued: its reply must not wait forever
+            self._refuse_waiting()
         if self.portfolio._core is not None:
             self.portfolio._core.interrupt = True
         if self._wake is not None:
@@ -286,10 +292,24 @@ class Engine:
             self._end_stream()
 
     def _end_stream(self) -> None:
-        """Tell listeners that can hear it (``end()``, e.g. ``AsyncEvents``) that the run ended."""
+        """Tell listeners that can hear it (``end()``, e.g. ``AsyncEvents``) that the run ended;
+        commands still waiting (the run stopped on an error first) are not run: a reply they
+        carry gets ``EngineStopped``."""
+        self._ended = True
+        self._refuse_waiting()
         for target in self._targets:
             if callable(getattr(target, "end", None)):
                 target.end()
+
+    def _refuse_waiting(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            reply = getattr(command, "reply", None)
+            if reply is not None and not reply.done():
+                reply.set_exception(EngineStopped(f"the engine's run ended before {type(command).__name__} ran"))
 
     def _start(self):  # -> PortfolioCore
         if self.equity is not None:

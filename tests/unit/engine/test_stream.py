@@ -15,7 +15,7 @@ from barter.engine.events import (BalanceUpdate, CommandReply, PositionExit, Pos
                                   SessionStart, SignalEvent)
 from barter.engine.replay import replay
 from barter.engine.stream import JsonLinesSink, read_events
-from barter.errors import DataError
+from barter.errors import DataError, EngineStopped
 from barter.execution import Fees, FillEvent, OrderEvent, SimulatedExecution
 from barter.portfolio import DefaultAllocator, Portfolio
 from barter.strategy import Decision, PrecomputedSignals, Signal, Strategy
@@ -305,6 +305,24 @@ def test_commands_sent_during_the_last_event_run_before_run_returns(n_markets):
     assert [type(e) for e in events[-2:]] == [BalanceUpdate, CommandReply]
     assert engine.equity[-1] == pytest.approx(engine.portfolio.equity)
     assert_same_state(engine.portfolio, replay(events))
+
+
+def test_a_command_the_engine_will_not_run_gets_engine_stopped_not_a_reply_that_never_comes():
+    """Queued during an event whose strategy then raises (the run stops), or sent after the run."""
+    fetch = FetchOpenPositions()
+
+    def send_then_fail():
+        engine.send(fetch)
+        raise RuntimeError("strategy bug")
+
+    engine = engine_of([Trader(MARKETS[0], candles([100.0, 110.0, 120.0]), _on_event(1, send_then_fail))])
+    with pytest.raises(RuntimeError, match="strategy bug"):
+        engine.run()
+    assert isinstance(fetch.reply.exception(timeout=1), EngineStopped)
+    late = FetchOpenPositions()
+    with pytest.raises(EngineStopped, match="has ended: FetchOpenPositions was not run"):
+        engine.send(late)
+    assert not late.reply.done()  # refused at the call: nothing was queued
 
 
 @pytest.mark.parametrize("n_markets", [1, 2])
