@@ -4,9 +4,10 @@ The strategy, portfolio and execution objects are the same as in a backtest, and
 through the same compiled step (``Dispatcher``). Feeds run as asyncio tasks; every event and every
 command batch takes the portfolio lock, so a command sent from another thread runs between two
 events, at once even when the feeds are idle, at the latest event's time. The session ends when
-every feed ends (commands still queued then run first), or on ``Terminate``. A feed event for another market, or with a NaN, infinite or non-positive price
-or a negative size, is not processed: it is reported as an ``EngineError`` with policy "skip"
-(bad input never reaches the accounting). Events run in the order they arrive, each trader on a
+every feed ends (commands still queued then run first), or on ``Terminate``. A feed event for
+another market, or with a NaN, infinite or non-positive price or a negative size, is not
+processed: it is reported as an ``EngineError`` with policy "skip" (bad input never reaches the
+accounting). Events run in the order they arrive, each trader on a
 clock that never goes back: an event stamped before its trader's previous one (exchanges stamp
 kinds from different clocks) runs at the trader's clock when it is at most ``Engine.max_late_ns``
 late, and is reported and skipped when older, except L2 messages, which always reach the book
