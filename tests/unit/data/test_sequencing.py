@@ -59,7 +59,7 @@ def _ops(draw):
     ops, last = [], draw(st.integers(0, 50))
     for _ in range(draw(st.integers(1, 30))):
         if draw(st.integers(0, 9)) == 0:
-            last = draw(st.integers(0, last + 5))
+            last = draw(st.integers(0, max(last, 0) + 5))  # deltas can walk the ids below 0
             ops.append(("snapshot", BookSnapshot(last, [(99.0, 1.0), (98.0, 2.0)], [(101.0, 1.0), (102.0, 2.0)])))
             continue
         first = last + draw(st.sampled_from([1, 1, 1, 0, -1, -3, 2, 5]))
