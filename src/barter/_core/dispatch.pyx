@@ -752,12 +752,12 @@ cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t
     return 0
 
 
-cdef int _drain(PortfolioCore pf, Sink* out, object drain, int64_t t, Py_ssize_t i) except -1 nogil:
+cdef int _drain(PortfolioCore pf, Sink* out, object drain, int64_t t) except -1 nogil:
     """``drain``, out of line: the loops keep their registers for the work of every event. After
-    event ``i - 1`` the commands run at its time and their fills are in its time's point
+    an event the commands run at the latest time and their fills are in its point
     (``_commands``); before the first event, at ``t`` (its time)."""
     with gil:
-        out.stop = drain(out.last_t if i else t)
+        out.stop = drain(out.last_t if out.points else t)
     if out.points and out.equity != NULL:
         out.equity[out.points - 1] = pf.equity()
     return out.stop
@@ -771,10 +771,10 @@ cdef int _report(Sink* out, Py_ssize_t done, object progress) except -1 nogil:
     return 0
 
 
-cdef inline int _drained(PortfolioCore pf, Sink* out, object drain, int64_t t, Py_ssize_t i) except -1 nogil:
-    """Run waiting commands (``drain``) before event ``i`` (at ``t``); 1 when one stops the run."""
+cdef inline int _drained(PortfolioCore pf, Sink* out, object drain, int64_t t) except -1 nogil:
+    """Run waiting commands (``drain``) before the event at ``t``; 1 when one stops the run."""
     if pf.interrupt and out.draining:
-        return _drain(pf, out, drain, t, i)
+        return _drain(pf, out, drain, t)
     return 0
 
 
@@ -803,7 +803,7 @@ cdef inline Py_ssize_t _decide_rows(PortfolioCore pf, Feed* f, int32_t mid, Py_s
     cdef double value
     for row in range(f.row, end):
         t = f.time_ns[row]
-        if _drained(pf, out, drain, t, i):
+        if _drained(pf, out, drain, t):
             break
         f.row = row + 1
         _decide(pf, f, row, mid, t, &value)
@@ -849,7 +849,7 @@ cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ss
             f = feeds[j]
             row = f.row
             t = f.time_ns[row]
-            if _drained(pf, out, drain, t, i):
+            if _drained(pf, out, drain, t):
                 return i
             f.row = row + 1
             _decide(pf, f, row, mid, t, &value)
@@ -900,7 +900,7 @@ cdef Py_ssize_t _decide_merged(PortfolioCore pf, Tape tape, int64_t* next_t, Sin
         tied &= tied - 1
         f = &tape.feeds[mid]
         row = f.row
-        if _drained(pf, out, drain, now, i):
+        if _drained(pf, out, drain, now):
             break
         f.row = row + 1
         _decide(pf, f, row, mid, now, &value)
@@ -954,5 +954,5 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
             mid = _next_scan(tape)
             i = _decide_rows(pf, &tape.feeds[mid], mid, tape.feeds[mid].row + 1, i, &out, drain, progress)
         if i and not out.stop:  # commands sent during the last event
-            _drained(pf, &out, drain, out.last_t, i)
+            _drained(pf, &out, drain, out.last_t)
     return i, out.points
