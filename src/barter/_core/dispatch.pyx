@@ -18,7 +18,8 @@ from libc.string cimport memcmp
 
 from barter._core.book cimport OrderBook
 from libc.stdint cimport INT64_MIN
-from barter._core.position cimport PortfolioCore, portfolio_mark, portfolio_observe
+from barter._core.position cimport Position, PortfolioCore, portfolio_mark, portfolio_observe
+from barter._core.stats cimport feed_event, feed_run
 
 import numpy as np
 
@@ -732,10 +733,9 @@ cdef struct Sink:
     bint stop                   # the drain hook said stop
 
 
-cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t mid, int64_t t,
-                        double* equity) except -1 nogil:
-    """One event's precomputed decision, in the seed's order: mark, the mask's signal, the curves;
-    writes the portfolio equity afterwards to ``equity``."""
+cdef inline int _act(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t mid, int64_t t) except -1 nogil:
+    """One event's precomputed decision, in the seed's order: mark, then the mask's signal. Returns
+    whether the event moved the market's equity (its position is open, or it filled)."""
     cdef double price = f.close[row]
     cdef int8_t code = f.decisions[row]
     cdef double s
@@ -748,7 +748,14 @@ cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t
         for k in range(4):
             strengths[k] = s if code & (1 << k) else NAN
         pf.on_signal(mid, strengths, price, t)
-    equity[0] = portfolio_observe(pf, mid, t, pf.n_fills != fills)
+    return pf.positions[mid].is_open | (pf.n_fills != fills)
+
+
+cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t mid, int64_t t,
+                        double* equity) except -1 nogil:
+    """``_act``, then the curves; writes the portfolio equity afterwards to ``equity``."""
+    cdef bint moved = _act(pf, f, row, mid, t)
+    equity[0] = portfolio_observe(pf, mid, t, moved)
     return 0
 
 
@@ -827,34 +834,138 @@ cdef inline uint64_t _earliest(const int64_t* next_t, int32_t n, int64_t* at) no
     return tied
 
 
+cdef enum:
+    CURVE_BLOCK = 16    # rounds whose market-curve points wait, then are fed a market at a time
+
+
+cdef struct Rounds:
+    # ``_decide_rounds``' state. Events run round by round (time-major, as the merge orders them);
+    # the market curves' points wait for up to CURVE_BLOCK rounds and are then fed a market at a
+    # time (``feed_run``): a flat market's stretch costs next to nothing, and an open one's points
+    # go straight to its curve. The total curve and the sink take each round once (``_record``).
+    int32_t n
+    int32_t ids[64]
+    Feed* feeds[64]
+    int64_t t                   # the current round's time
+    int32_t recorded            # its events already in the total curve and the sink
+    int32_t rounds              # whole rounds waiting (the current one is row ``rounds``)
+    int32_t fed[64]             # per market: its waiting rounds already fed to its curve
+    int64_t times[CURVE_BLOCK]
+    uint64_t moved[CURVE_BLOCK]  # per round: bit j, market j's event moved its equity
+    double equity[CURVE_BLOCK * 64]  # round r, market j: the market's equity at r * n + j
+
+
+cdef void _feed_markets(PortfolioCore pf, Rounds* rd, int32_t at, uint64_t moved) noexcept nogil:
+    """Feed each market's waiting points to its curve (``portfolio_observe``'s market part): the
+    whole rounds, and the current one's first ``at`` events (``moved`` their bits)."""
+    cdef int32_t j, mid, r, lo, hi
+    cdef uint64_t bits
+    if at:  # the current round's first events (a round in the buffer: rounds < CURVE_BLOCK)
+        rd.times[rd.rounds], rd.moved[rd.rounds] = rd.t, moved
+    for j in range(rd.n):
+        lo, hi = rd.fed[j], rd.rounds + (j < at)
+        if lo == hi:
+            continue
+        mid = rd.ids[j]
+        bits = 0
+        for r in range(lo, hi):
+            bits |= ((rd.moved[r] >> j) & 1) << (r - lo)
+        feed_run(&pf.market_curves[mid], &pf.feeds[mid], &rd.times[lo], &rd.equity[lo * rd.n + j], rd.n,
+                 bits, hi - lo)
+        if rd.times[lo] < pf.first_ns[mid]:
+            pf.first_ns[mid] = rd.times[lo]
+        pf.last_ns[mid] = rd.times[hi - 1]
+        rd.fed[j] = hi
+
+
+cdef void _next_block(PortfolioCore pf, Rounds* rd) noexcept nogil:
+    """A block of whole rounds is done: feed them, and the buffer starts over."""
+    cdef int32_t j
+    _feed_markets(pf, rd, 0, 0)
+    rd.rounds = 0
+    for j in range(rd.n):
+        rd.fed[j] = 0
+
+
+cdef Py_ssize_t _record(PortfolioCore pf, Rounds* rd, Sink* out, Py_ssize_t i, int32_t done,
+                        uint64_t moved) noexcept nogil:
+    """The current round's events up to ``done`` (``moved`` their bits) into the total curve and
+    the sink (its time's point); ``i`` events came before those not yet recorded. Returns the
+    events done. Once a round, and again where a command, the progress hook or an error comes
+    mid-round: the state is the one after each event (equity changes only where one moved it)."""
+    cdef double equity = pf.bal.total + pf.unrealised
+    cdef int64_t t = rd.t
+    if done == rd.recorded:
+        return i
+    if t < pf.total_first_ns:
+        pf.total_first_ns = t
+    pf.total_last_ns = t
+    feed_event(&pf.total_curve, &pf.total_feed, t, (moved >> rd.recorded) != 0, equity)
+    if t != out.last_t:
+        out.last_t = t
+        if out.times != NULL:
+            out.times[out.points] = t
+        out.points += 1
+    if out.equity != NULL:
+        out.equity[out.points - 1] = equity
+    i += done - rd.recorded
+    rd.recorded = done
+    return i
+
+
 cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ssize_t k, Py_ssize_t i,
                                Sink* out, object drain, object progress) except -1 nogil:
     """``k`` rounds of the markets of ``live`` on one clock (``_one_clock``): each round one event
-    of each, by id, as ``_next`` orders them."""
-    cdef int32_t ids[64]
-    cdef Feed* feeds[64]
-    cdef int32_t j, n = 0, mid
+    of each, by id, as ``_next`` orders them. Wherever the state can be seen (commands, progress,
+    an error, the end) it is the one ``_decide`` and ``_put`` leave after each event."""
+    cdef Rounds rd
+    cdef int32_t j, mid, at = 0
     cdef Py_ssize_t r, row
-    cdef int64_t t
-    cdef double value
+    cdef uint64_t moved = 0
+    cdef bint m
+    cdef double* equity
     cdef Feed* f
+    cdef const Position* p
+    rd.n, rd.rounds, rd.recorded = 0, 0, 0
     while live:
-        ids[n] = barter_ctz64(live)
-        feeds[n] = &tape.feeds[ids[n]]
+        rd.ids[rd.n] = barter_ctz64(live)
+        rd.feeds[rd.n] = &tape.feeds[rd.ids[rd.n]]
+        rd.fed[rd.n] = 0
         live &= live - 1
-        n += 1
-    for r in range(k):
-        for j in range(n):
-            mid = ids[j]
-            f = feeds[j]
-            row = f.row
-            t = f.time_ns[row]
-            if _drained(pf, out, drain, t):
-                return i
-            f.row = row + 1
-            _decide(pf, f, row, mid, t, &value)
-            i = _put(out, i, value, t, progress)
-    return i
+        rd.n += 1
+    try:
+        for r in range(k):
+            rd.t = rd.feeds[0].time_ns[rd.feeds[0].row]
+            equity = &rd.equity[rd.rounds * rd.n]
+            for j in range(rd.n):
+                if pf.interrupt and out.draining:  # commands run between two events, as elsewhere
+                    i = _record(pf, &rd, out, i, j, moved)
+                    _feed_markets(pf, &rd, j, moved)
+                    if _drain(pf, out, drain, rd.t):
+                        return i
+                mid = rd.ids[j]
+                f = rd.feeds[j]
+                row = f.row
+                f.row = row + 1
+                m = _act(pf, f, row, mid, rd.t)
+                at = j + 1
+                moved |= (<uint64_t> m) << j
+                p = &pf.positions[mid]
+                equity[j] = pf.starting_equity + pf.realised[mid] + (p.unrealised_pnl if p.is_open else 0.0)
+                if i + at - rd.recorded == out.report_at:
+                    i = _record(pf, &rd, out, i, at, moved)
+                    _feed_markets(pf, &rd, at, moved)  # the hook may read the statistics
+                    _report(out, i, progress)
+            i = _record(pf, &rd, out, i, at, moved)
+            rd.times[rd.rounds], rd.moved[rd.rounds] = rd.t, moved
+            rd.rounds += 1
+            at, moved, rd.recorded = 0, 0, 0
+            if rd.rounds == CURVE_BLOCK:
+                _next_block(pf, &rd)
+        return i
+    finally:  # also after an error: the events before it are recorded, as _decide leaves them
+        _record(pf, &rd, out, i, at, moved)
+        _feed_markets(pf, &rd, at, moved)
 
 
 cdef inline int64_t _advance(Tape tape, int32_t mid, int64_t* next_t, uint64_t* live) noexcept nogil:

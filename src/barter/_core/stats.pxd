@@ -1,5 +1,5 @@
 cimport cython
-from libc.stdint cimport INT64_MIN, int64_t
+from libc.stdint cimport INT64_MIN, int64_t, uint64_t
 
 
 cdef struct Welford:
@@ -127,6 +127,8 @@ cdef struct CurveFeed:
 
 
 cdef void feed_flat_day(EquityCurve* c, CurveFeed* q) noexcept nogil
+cdef void feed_run(EquityCurve* c, CurveFeed* q, const int64_t* times, const double* equity,
+                   Py_ssize_t stride, uint64_t moved, int n) noexcept nogil
 
 
 cdef inline void feed_init(CurveFeed* q) noexcept nogil:

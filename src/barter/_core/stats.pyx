@@ -17,7 +17,7 @@ reading never changes the running state. The Python classes at the end expose ea
 """
 cimport cython
 from libc.math cimport NAN, fabs, isfinite, signbit, sqrt
-from libc.stdint cimport INT64_MIN, int64_t
+from libc.stdint cimport INT64_MIN, int64_t, uint64_t
 
 cdef int64_t DAY_NS = 86_400_000_000_000
 cdef int64_t NO_TIME = INT64_MIN
@@ -216,6 +216,27 @@ cdef void feed_flat_day(EquityCurve* c, CurveFeed* q) noexcept nogil:
     if q.flat_ns != INT64_MIN:
         equity_catch_up(c, q.flat_ns)
     q.flat_day_end = day_start(q.pending_ns) + (<int64_t> 86_400) * 1_000_000_000
+
+
+cdef void feed_run(EquityCurve* c, CurveFeed* q, const int64_t* times, const double* equity,
+                   Py_ssize_t stride, uint64_t moved, int n) noexcept nogil:
+    """``feed_event`` for ``n`` (<= 64) events at strictly increasing times: event k at ``times[k]``,
+    equity ``equity[k * stride]``, moved where bit k of ``moved`` is set. Runs where no event moved
+    (a flat market) or every one did (an open position) leave the same state in fewer steps."""
+    cdef int k
+    cdef uint64_t every = (~(<uint64_t> 0)) >> (64 - n) if n else 0
+    if n == 0:
+        return
+    feed_event(c, q, times[0], moved & 1, equity[0])
+    if (moved & every) == every:  # each finished time moved: pushed, the last stays pending
+        for k in range(1, n):
+            equity_push(c, q.pending_ns, q.pending_equity)
+            q.pending_ns, q.pending_equity = times[k], equity[k * stride]
+    elif (moved & every) == 0 and n > 1 and times[n - 2] < q.flat_day_end:  # flat, within a day
+        q.flat_ns, q.pending_ns = times[n - 2], times[n - 1]
+    else:
+        for k in range(1, n):
+            feed_event(c, q, times[k], (moved >> k) & 1, equity[k * stride])
 
 
 cdef dict equity_state(const EquityCurve* c):
