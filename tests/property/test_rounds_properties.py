@@ -56,7 +56,7 @@ def one_clock(draw: Any) -> dict:
     return {"times": times, "closes": closes, "masks": [draw(sticky_masks(n)) for _ in range(n_markets)],
             "commands": draw(st.lists(st.tuples(st.integers(1, n * n_markets), st.integers(-1, n_markets - 1)),
                                       max_size=3)),
-            "every": draw(st.integers(1, 40))}
+            "every": draw(st.integers(1, 12))}
 
 
 def run(case: dict, precomputed: bool) -> tuple[Engine, Portfolio]:
@@ -66,14 +66,15 @@ def run(case: dict, precomputed: bool) -> tuple[Engine, Portfolio]:
         traders.append(Trader(MARKETS[k], data, PrecomputedSignals(masks) if precomputed else Masks(masks)))
     portfolio = Portfolio(starting_cash=10_000.0, allocator=DefaultAllocator(100.0, size_decimals=None))
     engine = Engine(traders, portfolio)
-    commands = dict(case["commands"])  # after event k: exit market m's position (-1: all)
+    every = case["every"]  # after event k (rounded up to a progress call): exit market m (-1: all)
+    commands = {-(-k // every) * every: m for k, m in case["commands"]}
 
     def progress(done: int, total: int) -> None:
         if done in commands:
             m = commands[done]
             engine.send(ExitAllPositions() if m < 0 else ExitPosition(MARKETS[m]))
 
-    engine.run(progress, progress_every=case["every"])
+    engine.run(progress, progress_every=every)
     return engine, portfolio
 
 

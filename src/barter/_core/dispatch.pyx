@@ -19,7 +19,7 @@ from libc.string cimport memcmp
 from barter._core.book cimport OrderBook
 from libc.stdint cimport INT64_MIN
 from barter._core.position cimport Position, PortfolioCore, portfolio_mark, portfolio_observe
-from barter._core.stats cimport feed_event, feed_run
+from barter._core.stats cimport CurveFeed, EquityCurve, feed_run
 
 import numpy as np
 
@@ -840,67 +840,88 @@ cdef enum:
 
 cdef struct Rounds:
     # ``_decide_rounds``' state. Events run round by round (time-major, as the merge orders them);
-    # the market curves' points wait for up to CURVE_BLOCK rounds and are then fed a market at a
-    # time (``feed_run``): a flat market's stretch costs next to nothing, and an open one's points
-    # go straight to its curve. The total curve and the sink take each round once (``_record``).
+    # the curves' points, the markets' and the total's (column n), wait for up to CURVE_BLOCK
+    # rounds and are then fed a curve at a time (``feed_run``): a flat market's stretch costs next
+    # to nothing, and an open one's points go straight to its curve.
     int32_t n
     int32_t ids[64]
     Feed* feeds[64]
     int64_t t                   # the current round's time
-    int32_t recorded            # its events already in the total curve and the sink
+    int32_t recorded            # its events already in the sink
     int32_t rounds              # whole rounds waiting (the current one is row ``rounds``)
-    int32_t fed[64]             # per market: its waiting rounds already fed to its curve
+    int32_t fed[65]             # per column: its waiting rounds already fed to its curve
     int64_t times[CURVE_BLOCK]
     uint64_t moved[CURVE_BLOCK]  # per round: bit j, market j's event moved its equity
-    double equity[CURVE_BLOCK * 64]  # round r, market j: the market's equity at r * n + j
+    double equity[CURVE_BLOCK * 65]  # round r, column j (market j; n: the total) at r * (n + 1) + j
 
 
-cdef void _feed_markets(PortfolioCore pf, Rounds* rd, int32_t at, uint64_t moved) noexcept nogil:
-    """Feed each market's waiting points to its curve (``portfolio_observe``'s market part): the
-    whole rounds, and the current one's first ``at`` events (``moved`` their bits)."""
-    cdef int32_t j, mid, r, lo, hi
-    cdef uint64_t bits
-    if at:  # the current round's first events (a round in the buffer: rounds < CURVE_BLOCK)
+cdef inline uint64_t _column_bits(const Rounds* rd, int32_t j, int32_t lo, int32_t hi, uint64_t any,
+                                  uint64_t every) noexcept nogil:
+    """Bit r - lo: column ``j``'s event of round r moved (the total's: any market's did). ``any``
+    and ``every`` (the OR and AND of the rounds' masks) answer a flat or open market at once."""
+    cdef int32_t r
+    cdef uint64_t bits = 0
+    if j < rd.n and not (any >> j) & 1:
+        return 0
+    if j < rd.n and (every >> j) & 1:
+        return (~(<uint64_t> 0)) >> (64 - (hi - lo))
+    for r in range(lo, hi):
+        bits |= (<uint64_t> ((rd.moved[r] >> j) & 1 if j < rd.n else rd.moved[r] != 0)) << (r - lo)
+    return bits
+
+
+cdef void _feed_curves(PortfolioCore pf, Rounds* rd, int32_t at, uint64_t moved) noexcept nogil:
+    """Feed the waiting points to the curves (``portfolio_observe``'s part): the whole rounds, and
+    of the current round the first ``at`` events' (``moved`` their bits). The total takes the
+    round so far, and again once it ends (its later events are at the same time)."""
+    cdef int32_t j, r, lo, hi, mid
+    cdef int32_t rows = rd.rounds + (at > 0)
+    cdef int32_t stride = rd.n + 1
+    cdef uint64_t any = 0, every = ~(<uint64_t> 0)
+    cdef EquityCurve* curve
+    cdef CurveFeed* feed
+    cdef int64_t* first
+    cdef int64_t* last
+    if at:  # the current round's first events (the round is in the buffer: rounds < CURVE_BLOCK)
         rd.times[rd.rounds], rd.moved[rd.rounds] = rd.t, moved
-    for j in range(rd.n):
-        lo, hi = rd.fed[j], rd.rounds + (j < at)
+    for r in range(rd.fed[rd.n], rows):
+        any |= rd.moved[r]
+        every &= rd.moved[r]
+    for j in range(stride):
+        lo, hi = rd.fed[j], rd.rounds + (j < at or (j == rd.n and at > 0))
         if lo == hi:
             continue
-        mid = rd.ids[j]
-        bits = 0
-        for r in range(lo, hi):
-            bits |= ((rd.moved[r] >> j) & 1) << (r - lo)
-        feed_run(&pf.market_curves[mid], &pf.feeds[mid], &rd.times[lo], &rd.equity[lo * rd.n + j], rd.n,
-                 bits, hi - lo)
-        if rd.times[lo] < pf.first_ns[mid]:
-            pf.first_ns[mid] = rd.times[lo]
-        pf.last_ns[mid] = rd.times[hi - 1]
-        rd.fed[j] = hi
+        if j < rd.n:
+            mid = rd.ids[j]
+            curve, feed, first, last = &pf.market_curves[mid], &pf.feeds[mid], &pf.first_ns[mid], &pf.last_ns[mid]
+        else:
+            curve, feed, first, last = &pf.total_curve, &pf.total_feed, &pf.total_first_ns, &pf.total_last_ns
+        feed_run(curve, feed, &rd.times[lo], &rd.equity[lo * stride + j], stride,
+                 _column_bits(rd, j, lo, hi, any, every), hi - lo)
+        if rd.times[lo] < first[0]:
+            first[0] = rd.times[lo]
+        last[0] = rd.times[hi - 1]
+        rd.fed[j] = hi if j < rd.n else rd.rounds  # the total's current round is fed again
 
 
 cdef void _next_block(PortfolioCore pf, Rounds* rd) noexcept nogil:
     """A block of whole rounds is done: feed them, and the buffer starts over."""
     cdef int32_t j
-    _feed_markets(pf, rd, 0, 0)
+    _feed_curves(pf, rd, 0, 0)
     rd.rounds = 0
-    for j in range(rd.n):
+    for j in range(rd.n + 1):
         rd.fed[j] = 0
 
 
-cdef Py_ssize_t _record(PortfolioCore pf, Rounds* rd, Sink* out, Py_ssize_t i, int32_t done,
-                        uint64_t moved) noexcept nogil:
-    """The current round's events up to ``done`` (``moved`` their bits) into the total curve and
-    the sink (its time's point); ``i`` events came before those not yet recorded. Returns the
-    events done. Once a round, and again where a command, the progress hook or an error comes
-    mid-round: the state is the one after each event (equity changes only where one moved it)."""
+cdef Py_ssize_t _record(PortfolioCore pf, Rounds* rd, Sink* out, Py_ssize_t i, int32_t done) noexcept nogil:
+    """The current round's events up to ``done`` into the sink (its time's point) and the total's
+    column; ``i`` events came before those not yet recorded. Returns the events done. Once a
+    round, and again where a command, the progress hook or an error comes mid-round."""
     cdef double equity = pf.bal.total + pf.unrealised
     cdef int64_t t = rd.t
     if done == rd.recorded:
         return i
-    if t < pf.total_first_ns:
-        pf.total_first_ns = t
-    pf.total_last_ns = t
-    feed_event(&pf.total_curve, &pf.total_feed, t, (moved >> rd.recorded) != 0, equity)
+    rd.equity[rd.rounds * (rd.n + 1) + rd.n] = equity
     if t != out.last_t:
         out.last_t = t
         if out.times != NULL:
@@ -919,30 +940,30 @@ cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ss
     of each, by id, as ``_next`` orders them. Wherever the state can be seen (commands, progress,
     an error, the end) it is the one ``_decide`` and ``_put`` leave after each event."""
     cdef Rounds rd
-    cdef int32_t j, mid, at = 0
-    cdef Py_ssize_t r, row
+    cdef int32_t j, n = 0, mid, at = 0
+    cdef Py_ssize_t r, row, until
     cdef uint64_t moved = 0
     cdef bint m
     cdef double* equity
     cdef Feed* f
     cdef const Position* p
-    rd.n, rd.rounds, rd.recorded = 0, 0, 0
     while live:
-        rd.ids[rd.n] = barter_ctz64(live)
-        rd.feeds[rd.n] = &tape.feeds[rd.ids[rd.n]]
-        rd.fed[rd.n] = 0
+        rd.ids[n] = barter_ctz64(live)
+        rd.feeds[n] = &tape.feeds[rd.ids[n]]
+        rd.fed[n] = 0
         live &= live - 1
-        rd.n += 1
+        n += 1
+    rd.n, rd.rounds, rd.recorded, rd.fed[n] = n, 0, 0, 0
     try:
         for r in range(k):
             rd.t = rd.feeds[0].time_ns[rd.feeds[0].row]
-            equity = &rd.equity[rd.rounds * rd.n]
-            for j in range(rd.n):
-                if pf.interrupt and out.draining:  # commands run between two events, as elsewhere
-                    i = _record(pf, &rd, out, i, j, moved)
-                    _feed_markets(pf, &rd, j, moved)
-                    if _drain(pf, out, drain, rd.t):
+            equity = &rd.equity[rd.rounds * (n + 1)]
+            until = out.report_at - i  # the round's event after which progress is due
+            for j in range(n):
+                if pf.interrupt:  # commands run between two events, as elsewhere
+                    if _drain_round(pf, &rd, out, &i, j, moved, drain):
                         return i
+                    until = out.report_at - i + rd.recorded
                 mid = rd.ids[j]
                 f = rd.feeds[j]
                 row = f.row
@@ -952,11 +973,12 @@ cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ss
                 moved |= (<uint64_t> m) << j
                 p = &pf.positions[mid]
                 equity[j] = pf.starting_equity + pf.realised[mid] + (p.unrealised_pnl if p.is_open else 0.0)
-                if i + at - rd.recorded == out.report_at:
-                    i = _record(pf, &rd, out, i, at, moved)
-                    _feed_markets(pf, &rd, at, moved)  # the hook may read the statistics
+                if at == until:
+                    i = _record(pf, &rd, out, i, at)
+                    _feed_curves(pf, &rd, at, moved)  # the hook may read the statistics
                     _report(out, i, progress)
-            i = _record(pf, &rd, out, i, at, moved)
+                    until = out.report_at - i + rd.recorded
+            i = _record(pf, &rd, out, i, at)
             rd.times[rd.rounds], rd.moved[rd.rounds] = rd.t, moved
             rd.rounds += 1
             at, moved, rd.recorded = 0, 0, 0
@@ -964,8 +986,18 @@ cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ss
                 _next_block(pf, &rd)
         return i
     finally:  # also after an error: the events before it are recorded, as _decide leaves them
-        _record(pf, &rd, out, i, at, moved)
-        _feed_markets(pf, &rd, at, moved)
+        i = _record(pf, &rd, out, i, at)
+        _feed_curves(pf, &rd, at, moved)
+
+
+cdef int _drain_round(PortfolioCore pf, Rounds* rd, Sink* out, Py_ssize_t* i, int32_t j, uint64_t moved,
+                      object drain) except -1 nogil:
+    """Commands before the round's event ``j``: the events before it recorded and fed first."""
+    if not out.draining:
+        return 0
+    i[0] = _record(pf, rd, out, i[0], j)
+    _feed_curves(pf, rd, j, moved)
+    return _drain(pf, out, drain, rd.t)
 
 
 cdef inline int64_t _advance(Tape tape, int32_t mid, int64_t* next_t, uint64_t* live) noexcept nogil:

@@ -232,8 +232,9 @@ cdef void feed_run(EquityCurve* c, CurveFeed* q, const int64_t* times, const dou
         for k in range(1, n):
             equity_push(c, q.pending_ns, q.pending_equity)
             q.pending_ns, q.pending_equity = times[k], equity[k * stride]
-    elif (moved & every) == 0 and n > 1 and times[n - 2] < q.flat_day_end:  # flat, within a day
-        q.flat_ns, q.pending_ns = times[n - 2], times[n - 1]
+    elif (moved & every) == 0 and not q.moved and n > 1 and times[n - 2] < q.flat_day_end:
+        q.flat_ns, q.pending_ns = times[n - 2], times[n - 1]  # flat within a day (q.moved: the first
+        # event was at the pending time of a command's fill, which the next one pushes)
     else:
         for k in range(1, n):
             feed_event(c, q, times[k], (moved >> k) & 1, equity[k * stride])
