@@ -18,7 +18,7 @@ from libc.string cimport memcmp
 
 from barter._core.book cimport OrderBook
 from libc.stdint cimport INT64_MIN
-from barter._core.position cimport Position, PortfolioCore, portfolio_mark, portfolio_observe
+from barter._core.position cimport Position, PortfolioCore, portfolio_mark, portfolio_observe, position_mark_in
 from barter._core.stats cimport CurveFeed, EquityCurve, feed_run
 
 import numpy as np
@@ -733,28 +733,29 @@ cdef struct Sink:
     bint stop                   # the drain hook said stop
 
 
-cdef inline int _act(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t mid, int64_t t) except -1 nogil:
+cdef inline int _act(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t mid, Position* p,
+                     int64_t t) except -1 nogil:
     """One event's precomputed decision, in the seed's order: mark, then the mask's signal. Returns
-    whether the event moved the market's equity (its position is open, or it filled)."""
+    whether the event moved the market's equity (its position ``p`` is open, or it filled)."""
     cdef double price = f.close[row]
     cdef int8_t code = f.decisions[row]
     cdef double s
     cdef double strengths[4]
     cdef Py_ssize_t fills = pf.n_fills
     cdef int k
-    portfolio_mark(pf, mid, price, t)
+    position_mark_in(pf, p, price, t)
     if code != 0:
         s = f.strength[row] if f.strength != NULL else 1.0
         for k in range(4):
             strengths[k] = s if code & (1 << k) else NAN
         pf.on_signal(mid, strengths, price, t)
-    return pf.positions[mid].is_open | (pf.n_fills != fills)
+    return p.is_open | (pf.n_fills != fills)
 
 
 cdef inline int _decide(PortfolioCore pf, const Feed* f, Py_ssize_t row, int32_t mid, int64_t t,
                         double* equity) except -1 nogil:
     """``_act``, then the curves; writes the portfolio equity afterwards to ``equity``."""
-    cdef bint moved = _act(pf, f, row, mid, t)
+    cdef bint moved = _act(pf, f, row, mid, &pf.positions[mid], t)
     equity[0] = portfolio_observe(pf, mid, t, moved)
     return 0
 
@@ -846,6 +847,7 @@ cdef struct Rounds:
     int32_t n
     int32_t ids[64]
     Feed* feeds[64]
+    Position* positions[64]
     int64_t t                   # the current round's time
     int32_t recorded            # its events already in the sink
     int32_t rounds              # whole rounds waiting (the current one is row ``rounds``)
@@ -946,10 +948,11 @@ cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ss
     cdef bint m
     cdef double* equity
     cdef Feed* f
-    cdef const Position* p
+    cdef Position* p
     while live:
         rd.ids[n] = barter_ctz64(live)
         rd.feeds[n] = &tape.feeds[rd.ids[n]]
+        rd.positions[n] = &pf.positions[rd.ids[n]]
         rd.fed[n] = 0
         live &= live - 1
         n += 1
@@ -968,10 +971,10 @@ cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ss
                 f = rd.feeds[j]
                 row = f.row
                 f.row = row + 1
-                m = _act(pf, f, row, mid, rd.t)
+                p = rd.positions[j]
+                m = _act(pf, f, row, mid, p, rd.t)
                 at = j + 1
                 moved |= (<uint64_t> m) << j
-                p = &pf.positions[mid]
                 equity[j] = pf.starting_equity + pf.realised[mid] + (p.unrealised_pnl if p.is_open else 0.0)
                 if at == until:
                     i = _record(pf, &rd, out, i, at)

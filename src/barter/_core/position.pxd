@@ -136,7 +136,11 @@ cdef class PortfolioCore:
 
 cdef inline void portfolio_mark(PortfolioCore pf, int32_t mid, double price, int64_t t) noexcept nogil:
     """Mark market ``mid``'s open position and keep the portfolio's unrealised total with it."""
-    cdef Position* p = &pf.positions[mid]
+    position_mark_in(pf, &pf.positions[mid], price, t)
+
+
+cdef inline void position_mark_in(PortfolioCore pf, Position* p, double price, int64_t t) noexcept nogil:
+    """``portfolio_mark`` of position ``p`` (one of ``pf.positions``, which a run never moves)."""
     cdef double before
     if p.is_open:
         before = p.unrealised_pnl

@@ -225,13 +225,17 @@ cdef void feed_run(EquityCurve* c, CurveFeed* q, const int64_t* times, const dou
     (a flat market) or every one did (an open position) leave the same state in fewer steps."""
     cdef int k
     cdef uint64_t every = (~(<uint64_t> 0)) >> (64 - n) if n else 0
+    cdef int64_t t
+    cdef double value
     if n == 0:
         return
     feed_event(c, q, times[0], moved & 1, equity[0])
     if (moved & every) == every:  # each finished time moved: pushed, the last stays pending
+        t, value = q.pending_ns, q.pending_equity
         for k in range(1, n):
-            equity_push(c, q.pending_ns, q.pending_equity)
-            q.pending_ns, q.pending_equity = times[k], equity[k * stride]
+            equity_push(c, t, value)
+            t, value = times[k], equity[k * stride]
+        q.pending_ns, q.pending_equity = t, value
     elif (moved & every) == 0 and not q.moved and n > 1 and times[n - 2] < q.flat_day_end:
         q.flat_ns, q.pending_ns = times[n - 2], times[n - 1]  # flat within a day (q.moved: the first
         # event was at the pending time of a command's fill, which the next one pushes)
