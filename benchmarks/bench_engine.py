@@ -127,7 +127,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bars", type=int, default=1_000_000, help="bars per market")
     parser.add_argument("--listener-bars", type=int, default=100_000, help="bars per market with a listener")
-    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds per process, best kept")
+    parser.add_argument("--repeat", type=int, default=9, help="interleaved rounds per process, best kept")
     parser.add_argument("--processes", type=int, default=2, help="processes per pair, best over all")
     parser.add_argument("--no-listener", action="store_true", help="skip the listener cases")
     parser.add_argument("--cases", help=argparse.SUPPRESS)
