@@ -786,9 +786,8 @@ cdef inline int _drained(PortfolioCore pf, Sink* out, object drain, int64_t t) e
     return 0
 
 
-cdef inline Py_ssize_t _put(Sink* out, Py_ssize_t i, double equity, int64_t t, object progress) except -1 nogil:
-    """Record event ``i``: the portfolio equity after it is its time's point (a later event at the
-    same time overwrites it); returns the events done."""
+cdef inline void _point(Sink* out, int64_t t, double equity) noexcept nogil:
+    """``equity`` is time ``t``'s point (a later event at the same time overwrites it)."""
     if t != out.last_t:
         out.last_t = t
         if out.times != NULL:
@@ -796,6 +795,12 @@ cdef inline Py_ssize_t _put(Sink* out, Py_ssize_t i, double equity, int64_t t, o
         out.points += 1
     if out.equity != NULL:
         out.equity[out.points - 1] = equity
+
+
+cdef inline Py_ssize_t _put(Sink* out, Py_ssize_t i, double equity, int64_t t, object progress) except -1 nogil:
+    """Record event ``i``: the portfolio equity after it is its time's point; returns the events
+    done."""
+    _point(out, t, equity)
     i += 1
     if i == out.report_at:
         _report(out, i, progress)
@@ -836,7 +841,7 @@ cdef inline uint64_t _earliest(const int64_t* next_t, int32_t n, int64_t* at) no
 
 
 cdef enum:
-    CURVE_BLOCK = 16    # rounds whose market-curve points wait, then are fed a market at a time
+    CURVE_BLOCK = 16    # rounds whose curve points wait, then are fed a curve at a time
 
 
 cdef struct Rounds:
@@ -920,17 +925,10 @@ cdef Py_ssize_t _record(PortfolioCore pf, Rounds* rd, Sink* out, Py_ssize_t i, i
     column; ``i`` events came before those not yet recorded. Returns the events done. Once a
     round, and again where a command, the progress hook or an error comes mid-round."""
     cdef double equity = pf.bal.total + pf.unrealised
-    cdef int64_t t = rd.t
     if done == rd.recorded:
         return i
     rd.equity[rd.rounds * (rd.n + 1) + rd.n] = equity
-    if t != out.last_t:
-        out.last_t = t
-        if out.times != NULL:
-            out.times[out.points] = t
-        out.points += 1
-    if out.equity != NULL:
-        out.equity[out.points - 1] = equity
+    _point(out, rd.t, equity)
     i += done - rd.recorded
     rd.recorded = done
     return i
