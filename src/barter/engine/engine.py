@@ -55,6 +55,9 @@ class Trader:
             from barter.backtest import load
 
             self.data = load(self.data)
+        if isinstance(self.strategy, type):  # generate_signal is then a function wanting self
+            raise ConfigError(f"{self.market}: strategy must be an instance, e.g. {self.strategy.__name__}(), "
+                              f"was the class {self.strategy.__name__}")
         if isinstance(self.strategy, PrecomputedSignals) and len(self.strategy.decisions) != len(self.data.time_ns):
             raise ConfigError(f"{self.market}: {len(self.strategy.decisions)} precomputed decisions "
                               f"for {len(self.data.time_ns)} events")

@@ -327,6 +327,8 @@ def test_engine_arguments_are_checked_and_likely_mistakes_warned() -> None:
 
     with pytest.raises(ConfigError, match="portfolio must be a barter.portfolio.Portfolio"):
         Engine([Trader(BTC, candles([1.0]), Scripted([None]))], 100.0)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"strategy must be an instance, e.g. Scripted\(\), was the class Scripted"):
+        Trader(BTC, candles([1.0]), Scripted)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="traders must be barter.Trader objects"):
         Engine([BTC], Portfolio(100.0))  # type: ignore[list-item]
     shared = Scripted([None] * 4)
