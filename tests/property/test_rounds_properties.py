@@ -59,7 +59,11 @@ def one_clock(draw: Any) -> dict:
             "every": draw(st.integers(1, 12))}
 
 
-def run(case: dict, precomputed: bool) -> tuple[Engine, Portfolio]:
+class Stop(Exception):
+    """Raised by the progress hook: the run stops there, mid-round or not."""
+
+
+def run(case: dict, precomputed: bool, stop_at: int = 0) -> tuple[Engine, Portfolio]:
     traders = []
     for k, (closes, masks) in enumerate(zip(case["closes"], case["masks"])):
         data = HistoricalCandles.from_arrays(case["times"], closes, closes, closes, closes, np.ones(len(closes)))
@@ -70,18 +74,26 @@ def run(case: dict, precomputed: bool) -> tuple[Engine, Portfolio]:
     commands = {-(-k // every) * every: m for k, m in case["commands"]}
 
     def progress(done: int, total: int) -> None:
+        if done == stop_at:
+            raise Stop
         if done in commands:
             m = commands[done]
             engine.send(ExitAllPositions() if m < 0 else ExitPosition(MARKETS[m]))
 
-    engine.run(progress, progress_every=every)
+    try:
+        engine.run(progress, progress_every=every)
+    except Stop:
+        pass
     return engine, portfolio
 
 
-@given(one_clock())
-def test_rounds_equal_the_python_path(case: dict) -> None:
-    pre, pre_pf = run(case, precomputed=True)
-    py, py_pf = run(case, precomputed=False)
+@given(one_clock(), st.integers(0, 10))
+def test_rounds_equal_the_python_path(case: dict, stop: int) -> None:
+    """... also when an error (here the progress hook's) stops the run at its ``stop``-th call."""
+    stop_at = stop * case["every"]
+    pre, pre_pf = run(case, precomputed=True, stop_at=stop_at)
+    py, py_pf = run(case, precomputed=False, stop_at=stop_at)
+    assert pre.events == py.events
     np.testing.assert_array_equal(pre.time_ns, py.time_ns)
     np.testing.assert_array_equal(pre.equity, py.equity)
     assert pre_pf.core.total_statistics() == py_pf.core.total_statistics()

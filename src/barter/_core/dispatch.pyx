@@ -728,6 +728,7 @@ cdef struct Sink:
     int64_t* times
     Py_ssize_t points
     int64_t last_t
+    Py_ssize_t done             # events done as of the last progress call or the loops' exit (errors)
     Py_ssize_t report_at, every
     bint draining               # a drain hook was given
     bint stop                   # the drain hook said stop
@@ -773,6 +774,7 @@ cdef int _drain(PortfolioCore pf, Sink* out, object drain, int64_t t) except -1 
 
 cdef int _report(Sink* out, Py_ssize_t done, object progress) except -1 nogil:
     """``progress(done)``, out of line as ``_drain``."""
+    out.done = done
     with gil:
         progress(done)
     out.report_at += out.every
@@ -814,14 +816,17 @@ cdef inline Py_ssize_t _decide_rows(PortfolioCore pf, Feed* f, int32_t mid, Py_s
     cdef Py_ssize_t row
     cdef int64_t t
     cdef double value
-    for row in range(f.row, end):
-        t = f.time_ns[row]
-        if _drained(pf, out, drain, t):
-            break
-        f.row = row + 1
-        _decide(pf, f, row, mid, t, &value)
-        i = _put(out, i, value, t, progress)
-    return i
+    try:
+        for row in range(f.row, end):
+            t = f.time_ns[row]
+            if _drained(pf, out, drain, t):
+                break
+            f.row = row + 1
+            _decide(pf, f, row, mid, t, &value)
+            i = _put(out, i, value, t, progress)
+        return i
+    finally:  # an error: the events before it (run_decisions notes them)
+        out.done = max(out.done, i)
 
 
 cdef inline uint64_t _earliest(const int64_t* next_t, int32_t n, int64_t* at) noexcept nogil:
@@ -989,6 +994,7 @@ cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ss
     finally:  # also after an error: the events before it are recorded, as _decide leaves them
         i = _record(pf, &rd, out, i, at)
         _feed_curves(pf, &rd, at, moved)
+        out.done = max(out.done, i)
 
 
 cdef int _drain_round(PortfolioCore pf, Rounds* rd, Sink* out, Py_ssize_t* i, int32_t j, uint64_t moved,
@@ -1027,31 +1033,34 @@ cdef Py_ssize_t _decide_merged(PortfolioCore pf, Tape tape, int64_t* next_t, Sin
     for m in range(tape.n_markets):
         if tape.feeds[m].length:
             live |= (<uint64_t> 1) << m
-    while live and not out.stop:
-        if not tied:
-            tied = _earliest(next_t, tape.n_markets, &now) & live
-            k = _one_clock(tape, live) if tied == live else 0
-            if k:  # every market left has an event at now, and the next k rows agree: rounds
-                i = _decide_rounds(pf, tape, live, k, i, out, drain, progress)
-                rest = live
-                while rest:
-                    mid = barter_ctz64(rest)
-                    rest &= rest - 1
-                    _advance(tape, mid, next_t, &live)
-                tied = 0
-                continue
-        mid = barter_ctz64(tied)
-        tied &= tied - 1
-        f = &tape.feeds[mid]
-        row = f.row
-        if _drained(pf, out, drain, now):
-            break
-        f.row = row + 1
-        _decide(pf, f, row, mid, now, &value)
-        i = _put(out, i, value, now, progress)
-        if _advance(tape, mid, next_t, &live) == now:
-            tied |= (<uint64_t> 1) << mid
-    return i
+    try:
+        while live and not out.stop:
+            if not tied:
+                tied = _earliest(next_t, tape.n_markets, &now) & live
+                k = _one_clock(tape, live) if tied == live else 0
+                if k:  # every market left has an event at now, and the next k rows agree: rounds
+                    i = _decide_rounds(pf, tape, live, k, i, out, drain, progress)
+                    rest = live
+                    while rest:
+                        mid = barter_ctz64(rest)
+                        rest &= rest - 1
+                        _advance(tape, mid, next_t, &live)
+                    tied = 0
+                    continue
+            mid = barter_ctz64(tied)
+            tied &= tied - 1
+            f = &tape.feeds[mid]
+            row = f.row
+            if _drained(pf, out, drain, now):
+                break
+            f.row = row + 1
+            _decide(pf, f, row, mid, now, &value)
+            i = _put(out, i, value, now, progress)
+            if _advance(tape, mid, next_t, &live) == now:
+                tied |= (<uint64_t> 1) << mid
+        return i
+    finally:  # an error: the events before it (run_decisions notes them)
+        out.done = max(out.done, i)
 
 
 @cython.boundscheck(False)  # i < tape.length, the length of equity and times (checked above)
@@ -1076,7 +1085,7 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     cdef Sink out
     out.report_at = _first_report(progress, progress_every)
     out.every, out.draining, out.stop = progress_every, drain is not None, False
-    out.points, out.last_t = 0, INT64_MIN
+    out.points, out.last_t, out.done = 0, INT64_MIN, 0
     _check_outputs(equity, times, tape)
     out.equity = &equity[0] if equity is not None and tape.length else NULL
     out.times = &times[0] if times is not None and tape.length else NULL
@@ -1089,14 +1098,21 @@ def run_decisions(Tape tape, PortfolioCore pf, double[::1] equity=None, int64_t[
     for m in range(n if n <= 64 else 0):
         f = &tape.feeds[m]
         next_t[m] = f.time_ns[0] if f.length else INT64_MAX
-    with nogil:
-        if n == 1:
-            i = _decide_rows(pf, &tape.feeds[0], 0, tape.feeds[0].length, i, &out, drain, progress)
-        elif n <= 64:
-            i = _decide_merged(pf, tape, next_t, &out, drain, progress)
-        while n > 64 and i < tape.length and not out.stop:
-            mid = _next_scan(tape)
-            i = _decide_rows(pf, &tape.feeds[mid], mid, tape.feeds[mid].row + 1, i, &out, drain, progress)
-        if i and not out.stop:  # commands sent during the last event
-            _drained(pf, &out, drain, out.last_t)
+    try:
+        with nogil:
+            if n == 1:
+                i = _decide_rows(pf, &tape.feeds[0], 0, tape.feeds[0].length, i, &out, drain, progress)
+            elif n <= 64:
+                i = _decide_merged(pf, tape, next_t, &out, drain, progress)
+            while n > 64 and i < tape.length and not out.stop:
+                mid = _next_scan(tape)
+                i = _decide_rows(pf, &tape.feeds[mid], mid, tape.feeds[mid].row + 1, i, &out, drain, progress)
+            if i and not out.stop:  # commands sent during the last event
+                _drained(pf, &out, drain, out.last_t)
+    except BaseException as exc:  # as run_strategies: the engine keeps the equity before the error
+        try:
+            exc.events_done, exc.points_done = out.done, out.points
+        except AttributeError:
+            pass
+        raise
     return i, out.points
