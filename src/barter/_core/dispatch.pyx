@@ -18,7 +18,8 @@ from libc.string cimport memcmp
 
 from barter._core.book cimport OrderBook
 from libc.stdint cimport INT64_MIN
-from barter._core.position cimport Position, PortfolioCore, portfolio_mark, portfolio_observe, position_mark_in
+from barter._core.position cimport (Position, PortfolioCore, market_equity, portfolio_mark, portfolio_observe,
+                                    position_mark_in)
 from barter._core.stats cimport CurveFeed, EquityCurve, feed_run
 
 import numpy as np
@@ -978,7 +979,7 @@ cdef Py_ssize_t _decide_rounds(PortfolioCore pf, Tape tape, uint64_t live, Py_ss
                 m = _act(pf, f, row, mid, p, rd.t)
                 at = j + 1
                 moved |= (<uint64_t> m) << j
-                equity[j] = pf.starting_equity + pf.realised[mid] + (p.unrealised_pnl if p.is_open else 0.0)
+                equity[j] = market_equity(pf, mid, p)
                 if at == until:
                     i = _record(pf, &rd, out, i, at)
                     _feed_curves(pf, &rd, at, moved)  # the hook may read the statistics

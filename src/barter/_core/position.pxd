@@ -148,6 +148,12 @@ cdef inline void position_mark_in(PortfolioCore pf, Position* p, double price, i
         pf.unrealised += p.unrealised_pnl - before
 
 
+cdef inline double market_equity(PortfolioCore pf, int32_t mid, const Position* p) noexcept nogil:
+    """Market ``mid``'s curve value: the starting equity, its realised PnL and the unrealised PnL of
+    its position ``p`` while open."""
+    return pf.starting_equity + pf.realised[mid] + (p.unrealised_pnl if p.is_open else 0.0)
+
+
 cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, bint filled) noexcept nogil:
     """After each event: feed the equity curves (``feed_event``) and return the portfolio equity.
     Only a fill or a mark of an open position moves a curve (a partial exit is a fill and leaves
@@ -162,7 +168,6 @@ cdef inline double portfolio_observe(PortfolioCore pf, int32_t mid, int64_t t, b
     pf.last_ns[mid] = t
     pf.total_last_ns = t
     if not pf.one_curve:
-        feed_event(&pf.market_curves[mid], &pf.feeds[mid], t, moved,
-                   pf.starting_equity + pf.realised[mid] + (p.unrealised_pnl if p.is_open else 0.0))
+        feed_event(&pf.market_curves[mid], &pf.feeds[mid], t, moved, market_equity(pf, mid, p))
     feed_event(&pf.total_curve, &pf.total_feed, t, moved, equity)
     return equity
