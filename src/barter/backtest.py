@@ -15,7 +15,7 @@ import numpy as np
 
 from barter.data.historic import HistoricalCandles, HistoricalQuotes, HistoricalTrades
 from barter.data.historic_book import HistoricalBook
-from barter.engine.engine import Engine, Trader
+from barter.engine.engine import Engine, Trader, check_strategy_instance
 from barter.errors import ConfigError
 from barter.execution.events import Fees
 from barter.execution.simulated import SimulatedExecution
@@ -207,9 +207,7 @@ def backtest(data: DataLike, strategy: Strategy, *, market: Market = DEFAULT_MAR
     ``starting_cash`` must be finite and > 0 when it is also the statistics' starting equity (no
     ``statistic_config``); ``strategy`` is an instance (``RSIStrategy()``), not a class.
     """
-    if isinstance(strategy, type):
-        name = strategy.__name__
-        raise ConfigError(f"strategy must be an instance, e.g. {name}(), was the class {name}")
+    check_strategy_instance(strategy)  # before loading the data
     if statistic_config is None and not _positive(starting_cash):
         raise ConfigError(f"starting_cash must be finite and > 0, was {starting_cash!r}")
     portfolio = Portfolio(

@@ -55,9 +55,7 @@ class Trader:
             from barter.backtest import load
 
             self.data = load(self.data)
-        if isinstance(self.strategy, type):  # generate_signal is then a function wanting self
-            raise ConfigError(f"{self.market}: strategy must be an instance, e.g. {self.strategy.__name__}(), "
-                              f"was the class {self.strategy.__name__}")
+        check_strategy_instance(self.strategy, f"{self.market}: ")
         if isinstance(self.strategy, PrecomputedSignals) and len(self.strategy.decisions) != len(self.data.time_ns):
             raise ConfigError(f"{self.market}: {len(self.strategy.decisions)} precomputed decisions "
                               f"for {len(self.data.time_ns)} events")
@@ -71,6 +69,14 @@ class Trader:
                 hasattr(self.data, "__aiter__") or isinstance(self.data, HistoricalBook)):
             raise ConfigError(f"{self.market}: BookExecution needs an L2 book (HistoricalBook or a live feed), "
                               f"got {type(self.data).__name__}")
+
+
+def check_strategy_instance(strategy: Any, where: str = "") -> None:
+    """A strategy class instead of an instance (its generate_signal would want ``self``) is a
+    ConfigError naming the fix; ``where`` prefixes the message."""
+    if isinstance(strategy, type):
+        name = strategy.__name__
+        raise ConfigError(f"{where}strategy must be an instance, e.g. {name}(), was the class {name}")
 
 
 def _check_traders(traders: list[Trader]) -> None:
